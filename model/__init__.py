@@ -1,0 +1,1 @@
+"""poolcheck's reference model of Go's sync.Pool: WHAT IS CHECKED."""

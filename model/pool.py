@@ -1,0 +1,303 @@
+"""pool.go, transcribed: Pool, poolLocal, Put, Get, getSlow, pin, pinSlow, poolCleanup.
+
+Read side by side with ``$(go env GOROOT)/src/sync/pool.go``. The runtime
+hooks pool.go calls (runtime_procPin, runtime_procUnpin, allPoolsMu, the
+stop-the-world that surrounds poolCleanup, GOMAXPROCS) are modelled here as
+well, each as a kernel effect.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from model.effects import (
+    Gen,
+    alloc,
+    atomic_load,
+    atomic_store,
+    index,
+    lock,
+    plain_read,
+    plain_write,
+    proc_pin,
+    proc_unpin,
+    start_the_world,
+    stop_the_world,
+    unlock,
+)
+from model.poolqueue import PoolChain
+
+if TYPE_CHECKING:
+    from model.variants.base import Cfg
+
+__all__ = ["Runtime", "Pool", "POOL_FIELDS", "LOCAL_FIELDS", "LOCAL_CELLS", "new_runtime", "new_pool", "gc",
+           "set_gomaxprocs", "pool_cleanup", "index_local"]
+
+
+# poolLocal = poolLocalInternal{private any; shared poolChain} + pad. The pad
+# has no behaviour; model/layout.py computes its size.
+# DEVIATION: private is one cell holding the object (Go: a two-word eface).
+LOCAL_FIELDS = ("private", "shared.head", "shared.tail")
+LOCAL_CELLS = len(LOCAL_FIELDS)
+POOL_FIELDS = ("local", "localSize", "victim", "victimSize")
+
+
+class Runtime:
+    """Addresses of the runtime state pool.go relies on.
+
+    allPoolsMu, allPools, oldPools (pool.go's globals); gomaxprocs; newSeq (a
+    counter that gives New's objects unique identities); numgc (completed GC
+    cycles, as runtime.MemStats.NumGC); pinned[i] (1 while
+    some goroutine has P i pinned: no preemption and no stop-the-world).
+    """
+
+    FIELDS_HEAD = ("allPoolsMu", "allPools", "oldPools", "gomaxprocs", "newSeq", "numgc")
+
+    def __init__(self, addr: int, nprocs_max: int) -> None:
+        self.addr = addr
+        self.all_pools_mu = addr
+        self.all_pools = addr + 1
+        self.old_pools = addr + 2
+        self.gomaxprocs = addr + 3
+        self.new_seq = addr + 4
+        self.numgc = addr + 5
+        self.pinned = addr + 6
+        self.nprocs_max = nprocs_max
+
+
+def new_runtime(gomaxprocs: int, nprocs_max: int) -> Gen[int]:
+    fields: tuple[tuple[str, Any], ...] = (("allPoolsMu", 0), ("allPools", ()), ("oldPools", ()),
+                                           ("gomaxprocs", gomaxprocs), ("newSeq", 0), ("numgc", 0))
+    fields += tuple((f"pinned[{i}]", 0) for i in range(nprocs_max))
+    rt: int = yield alloc(fields, "runtime!", "runtime")
+    return rt
+
+
+def new_pool(name: str = "p") -> Gen[int]:
+    """A zero sync.Pool."""
+    p: int = yield alloc((("local", None), ("localSize", 0), ("victim", None), ("victimSize", 0)), name,
+                         "setup: Pool{}")
+    return p
+
+
+def index_local(l: int | None, i: int) -> Gen[int]:
+    """indexLocal: the address of the i-th poolLocal of the array at l (unchecked in Go; P7 checks it)."""
+    a: int = yield index(l if l is not None else -1, i, LOCAL_CELLS,
+                        "pool.go:indexLocal: lp := unsafe.Pointer(uintptr(l) + uintptr(i)*unsafe.Sizeof(poolLocal{}))")
+    return a
+
+
+_PIN_LABEL = {fn: f"pool.go:{fn}: pid := runtime_procPin()" for fn in ("pin", "pinSlow")}
+_UNPIN_LABEL = {fn: f"pool.go:{fn}: runtime_procUnpin()" for fn in ("Put", "Get", "pinSlow")}
+
+
+class Pool:
+    """sync.Pool, as seen by one goroutine.
+
+    DEVIATION: Go finds the current goroutine and its P implicitly; the model
+    passes them explicitly: ``home`` is the goroutine's P (modulo GOMAXPROCS at
+    each pin) and ``_pid`` remembers the P pinned last, for procUnpin.
+
+    Fields (memory block): ``local``/``localSize`` (the per-P array and its
+    length: pinSlow stores local before localSize, pin loads them in the
+    opposite order, so a pinned P never indexes past the array it loaded, P7),
+    ``victim``/``victimSize`` (the previous cycle's local, aged out by the
+    next poolCleanup, P3).
+    """
+
+    def __init__(self, addr: int, cfg: Cfg, rt: Runtime, home: int) -> None:
+        self.addr = addr
+        self.cfg = cfg
+        self.rt = rt
+        self.home = home
+        self.local = addr
+        self.local_size = addr + 1
+        self.victim = addr + 2
+        self.victim_size = addr + 3
+        self._pid = 0
+
+    def shared(self, l: int) -> PoolChain:
+        """``l.shared`` of the poolLocal at l."""
+        return self.cfg.model.PoolChain(l + 1, self.cfg)
+
+    # -- runtime hooks ---------------------------------------------------
+    def runtime_proc_pin(self, caller: str) -> Gen[int]:
+        pid: int = yield proc_pin(self.home, self.rt.gomaxprocs, (self.rt.nprocs_max, self.rt.pinned),
+                                  _PIN_LABEL[caller])
+        self._pid = pid
+        return pid
+
+    def runtime_proc_unpin(self, caller: str) -> Gen[None]:
+        yield proc_unpin(self.rt.pinned + self._pid, _UNPIN_LABEL[caller])
+
+    def new(self) -> Gen[Any]:
+        """``p.New()``: a fresh object, identified by a negative token.
+
+        DEVIATION: allocation is bookkeeping, not a shared access (silent).
+        """
+        seq = yield plain_read(self.rt.new_seq, "pool.go:Get: x = p.New()", silent=True)
+        yield plain_write(self.rt.new_seq, (seq + 1,), "pool.go:Get: x = p.New()", silent=True)
+        return -(seq + 1)
+
+    # -- pool.go ---------------------------------------------------------
+    def put(self, x: Any) -> Gen[None]:
+        """Pool.Put: add x to the pool. Put(nil) does nothing."""
+        if x is None:
+            return
+        l, _ = yield from self.pin()
+        if (yield plain_read(l, "pool.go:Put: if l.private == nil")) is None:
+            yield plain_write(l, (x,), "pool.go:Put: l.private = x")
+        else:
+            yield from self.shared(l).push_head(x)
+        yield from self.runtime_proc_unpin("Put")
+
+    def get(self) -> Gen[Any]:
+        """Pool.Get: private, then own shared head, then getSlow, then New."""
+        l, pid = yield from self.pin()
+        x = yield plain_read(l, "pool.go:Get: x := l.private")
+        yield plain_write(l, (None,), "pool.go:Get: l.private = nil")
+        if x is None:
+            # Pop the head of the local shard: the head over the tail, for
+            # temporal locality of reuse.
+            x, _ = yield from self.shared(l).pop_head()
+            if x is None:
+                x = yield from self.get_slow(pid)
+        yield from self.runtime_proc_unpin("Get")
+        if x is None and self.cfg.params.with_new:
+            x = yield from self.new()
+        return x
+
+    def get_slow(self, pid: int) -> Gen[Any]:
+        """Pool.getSlow: steal from other Ps, then the victim cache."""
+        # The same load order as pin (localSize, then local).
+        size = yield atomic_load(self.local_size, "pool.go:getSlow: size := rtatomic.LoadAcquintptr(&p.localSize)")
+        # DEVIATION: Go reads p.local with a plain load it calls load-consume;
+        # it is ordered after the load-acquire above. The model makes it an
+        # atomic load so the race tracker does not flag the documented idiom.
+        locals_ = yield atomic_load(self.local, "pool.go:getSlow: locals := p.local")
+        # Try to steal one element from other procs.
+        for i in range(size):
+            l = yield from index_local(locals_, (pid + i + 1) % size)
+            x, _ = yield from self.shared(l).pop_tail()
+            if x is not None:
+                return x
+
+        # Try the victim cache only after every primary cache, so that
+        # objects in the victim cache age out if at all possible.
+        size = yield atomic_load(self.victim_size, "pool.go:getSlow: size = atomic.LoadUintptr(&p.victimSize)")
+        if pid >= size:
+            return None
+        locals_ = yield plain_read(self.victim, "pool.go:getSlow: locals = p.victim")
+        l = yield from index_local(locals_, pid)
+        x = yield plain_read(l, "pool.go:getSlow: if x := l.private; x != nil")
+        if x is not None:
+            yield plain_write(l, (None,), "pool.go:getSlow: l.private = nil")
+            return x
+        for i in range(size):
+            l = yield from index_local(locals_, (pid + i) % size)
+            x, _ = yield from self.shared(l).pop_tail()
+            if x is not None:
+                return x
+
+        # Mark the victim cache as empty so future Gets skip it. Victim
+        # chains only shrink, so once every one was seen empty it stays
+        # empty (P9).
+        yield atomic_store(self.victim_size, 0, "pool.go:getSlow: atomic.StoreUintptr(&p.victimSize, 0)")
+        return None
+
+    def pin(self) -> Gen[tuple[int, int]]:
+        """Pool.pin: pin the goroutine to its P; return the P's poolLocal and id."""
+        pid = yield from self.runtime_proc_pin("pin")
+        # pinSlow stores local, then localSize; load them in the opposite
+        # order. Pinned, no GC can run in between, so local is at least as
+        # large as localSize says (P7).
+        s = yield atomic_load(self.local_size, "pool.go:pin: s := rtatomic.LoadAcquintptr(&p.localSize)")
+        # DEVIATION: load-consume modelled as an atomic load (see getSlow).
+        l = yield atomic_load(self.local, "pool.go:pin: l := p.local")
+        if pid < s:
+            return (yield from index_local(l, pid)), pid
+        return (yield from self.pin_slow())
+
+    def pin_slow(self) -> Gen[tuple[int, int]]:
+        """Pool.pinSlow: retry under allPoolsMu; allocate local on first use or after a GOMAXPROCS change."""
+        # Can not lock the mutex while pinned.
+        yield from self.runtime_proc_unpin("pinSlow")
+        yield lock(self.rt.all_pools_mu, "pool.go:pinSlow: allPoolsMu.Lock()")
+        pid = yield from self.runtime_proc_pin("pinSlow")
+        # poolCleanup won't be called while we are pinned.
+        s = yield plain_read(self.local_size, "pool.go:pinSlow: s := p.localSize")
+        l = yield plain_read(self.local, "pool.go:pinSlow: l := p.local")
+        if pid < s:
+            res = yield from index_local(l, pid)
+            yield unlock(self.rt.all_pools_mu, "pool.go:pinSlow: defer allPoolsMu.Unlock()")
+            return res, pid
+        if (yield plain_read(self.local, "pool.go:pinSlow: if p.local == nil")) is None:
+            pools = yield plain_read(self.rt.all_pools, "pool.go:pinSlow: allPools = append(allPools, p)")
+            yield plain_write(self.rt.all_pools, (pools + (self.addr,),), "pool.go:pinSlow: allPools = append(allPools, p)")
+        # If GOMAXPROCS changes between GCs, we re-allocate the array and
+        # lose the old one (P6).
+        size = yield plain_read(self.rt.gomaxprocs, "pool.go:pinSlow: size := runtime.GOMAXPROCS(0)", silent=True)
+        local = yield from self.make_locals(size)
+        yield from self.store_local(local, size)
+        res = yield from index_local(local, pid)
+        yield unlock(self.rt.all_pools_mu, "pool.go:pinSlow: defer allPoolsMu.Unlock()")
+        return res, pid
+
+    def make_locals(self, size: int) -> Gen[int]:
+        """``make([]poolLocal, size)``."""
+        fields = tuple((f"[{i}].{f}", None) for i in range(size) for f in LOCAL_FIELDS)
+        local: int = yield alloc(fields, "local", "pool.go:pinSlow: local := make([]poolLocal, size)")
+        return local
+
+    def store_local(self, local: int, size: int) -> Gen[None]:
+        """The two store-releases that publish a new local array: local first, then localSize."""
+        yield atomic_store(self.local, local, "pool.go:pinSlow: atomic.StorePointer(&p.local, unsafe.Pointer(&local[0]))")
+        yield atomic_store(self.local_size, size, "pool.go:pinSlow: rtatomic.StoreReluintptr(&p.localSize, uintptr(size))")
+
+
+def pool_cleanup(rt: Runtime) -> Gen[None]:
+    """poolCleanup: called with the world stopped at the start of every GC.
+
+    No pool user can be pinned (in effect all Ps are), so every access is
+    silent: the whole cleanup is one step of the GC.
+    """
+    # Drop victim caches from all pools.
+    for p in (yield plain_read(rt.old_pools, "pool.go:poolCleanup: for _, p := range oldPools", silent=True)):
+        yield plain_write(p + 2, (None,), "pool.go:poolCleanup: p.victim = nil", silent=True)
+        yield plain_write(p + 3, (0,), "pool.go:poolCleanup: p.victimSize = 0", silent=True)
+
+    # Move primary cache to victim cache.
+    for p in (yield plain_read(rt.all_pools, "pool.go:poolCleanup: for _, p := range allPools", silent=True)):
+        local, local_size = yield plain_read(p, "pool.go:poolCleanup: p.victim = p.local", n=2, silent=True)
+        yield plain_write(p + 2, (local,), "pool.go:poolCleanup: p.victim = p.local", silent=True)
+        yield plain_write(p + 3, (local_size,), "pool.go:poolCleanup: p.victimSize = p.localSize", silent=True)
+        yield plain_write(p, (None,), "pool.go:poolCleanup: p.local = nil", silent=True)
+        yield plain_write(p + 1, (0,), "pool.go:poolCleanup: p.localSize = 0", silent=True)
+
+    # The pools with non-empty primary caches now have non-empty victim
+    # caches and no pools have primary caches.
+    all_pools = yield plain_read(rt.all_pools, "pool.go:poolCleanup: oldPools, allPools = allPools, nil", silent=True)
+    yield plain_write(rt.old_pools, (all_pools,), "pool.go:poolCleanup: oldPools, allPools = allPools, nil", silent=True)
+    yield plain_write(rt.all_pools, ((),), "pool.go:poolCleanup: oldPools, allPools = allPools, nil", silent=True)
+
+
+def gc(cfg: Cfg, rt: Runtime) -> Gen[None]:
+    """A garbage collection as pool.go sees it: stop the world, poolCleanup, start the world.
+
+    DEVIATION: the runtime's gcStart does much more; only the part that
+    touches pools is modelled, as one stop-the-world step that can begin only
+    when no P is pinned (P5).
+    """
+    n = rt.nprocs_max if cfg.model.gc_needs_unpinned() else 0
+    yield stop_the_world(rt.pinned, n, "runtime: stopTheWorld (gcStart)")
+    yield from cfg.model.pool_cleanup(rt)
+    numgc = yield plain_read(rt.numgc, "runtime: memstats.numgc++", silent=True)
+    yield plain_write(rt.numgc, (numgc + 1,), "runtime: memstats.numgc++", silent=True)
+    yield start_the_world("runtime: startTheWorld")
+
+
+def set_gomaxprocs(rt: Runtime, n: int) -> Gen[None]:
+    """runtime.GOMAXPROCS(n): stop the world, change the number of Ps, start it."""
+    yield stop_the_world(rt.pinned, rt.nprocs_max, "runtime: stopTheWorld (GOMAXPROCS)")
+    yield plain_write(rt.gomaxprocs, (n,), "runtime: GOMAXPROCS(n)", silent=True)
+    yield start_the_world("runtime: startTheWorld")

@@ -1,0 +1,337 @@
+"""poolqueue.go, transcribed: poolDequeue, then poolChain, in Go's order.
+
+Read this file side by side with ``$(go env GOROOT)/src/sync/poolqueue.go``.
+Each Go function has a Python twin of the same name in snake_case; every
+shared-memory access is one ``yield`` labelled with the Go statement it
+models. Handles (PoolDequeue, PoolChain) hold only addresses: all state lives
+in the kernel's memory, so that the explorer can hash it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from model.bits import mask as _mask
+from model.bits import pack as _pack
+from model.bits import slot_index, uN
+from model.bits import unpack as _unpack
+from model.effects import (
+    Gen,
+    GoPanic,
+    alloc,
+    atomic_add,
+    atomic_cas,
+    atomic_load,
+    atomic_store,
+    plain_read,
+    plain_write,
+)
+
+if TYPE_CHECKING:
+    from model.variants.base import Cfg
+
+__all__ = ["TYP_VAL", "TYP_NIL", "PoolDequeue", "PoolChain", "Value", "new_ring", "new_pool_dequeue", "new_chain_elt", "new_pool_chain"]
+
+# DEVIATION: Go's eface is two words, typ and val. The model keeps both words
+# (typ is what pushHead and popTail synchronise on) but stores a symbolic type
+# word: TYP_VAL for an ordinary object, TYP_NIL for dequeueNil's type.
+TYP_VAL = "T"
+TYP_NIL = "dequeueNil"
+
+# A value pushed into a dequeue: a unique int token, or None for Go's nil.
+Value = Any
+
+
+
+def new_ring(n: int, label: str) -> Gen[int]:
+    """``make([]eface, n)``: a zeroed ring of n (typ, val) slots. Returns its base address."""
+    fields = tuple((f"[{i}].{w}", None) for i in range(n) for w in ("typ", "val"))
+    base: int = yield alloc(fields, "ring", label)
+    return base
+
+
+_VALS_LABEL = {fn: f"poolqueue.go:{fn}: d.vals" for fn in ("pushHead", "popHead", "popTail")}
+
+
+class PoolDequeue:
+    """poolDequeue: a lock-free fixed-size single-producer, multi-consumer queue.
+
+    Memory block: ``headTail`` (atomic; head in the high ``bits``, tail in the
+    low ``bits``), ``vals`` (slice header (ring base, len) or None), and, for a
+    poolChainElt, ``next`` and ``prev`` (atomic pointers).
+
+    Invariants (poolqueue.go's comments, in our words):
+    - slots in [tail, head) are owned by consumers and hold a value (D2);
+    - a consumer keeps owning a slot outside that range until it stores
+      typ = nil, which hands the slot back to the producer (D2);
+    - len(vals) is a power of two no larger than (1 << bits) / 2, so full and
+      empty can be told apart without wrapping the index (D1, L3).
+    """
+
+    FIELDS: tuple[str, ...] = ("headTail", "vals")
+    ELT_FIELDS: tuple[str, ...] = ("headTail", "vals", "next", "prev")
+
+    def __init__(self, addr: int, cfg: Cfg) -> None:
+        self.addr = addr
+        self.cfg = cfg
+        self.bits = cfg.params.dequeue_bits
+        self.head_tail = addr
+        self.vals_addr = addr + 1
+        self.next = addr + 2  # poolChainElt only
+        self.prev = addr + 3  # poolChainElt only
+
+    # -- pure helpers ----------------------------------------------------
+    def unpack(self, ptrs: int) -> tuple[int, int]:
+        """poolDequeue.unpack."""
+        return _unpack(ptrs, self.bits)
+
+    def pack(self, head: int, tail: int) -> int:
+        """poolDequeue.pack."""
+        return _pack(head, tail, self.bits)
+
+    def _vals(self, fn: str) -> Gen[tuple[int, int]]:
+        """Read the ``d.vals`` slice header.
+
+        Silent: vals is written once, before the dequeue is published (by
+        NewPoolDequeue or poolChain.pushHead), and never again, so reading it
+        cannot race with anything in the reference model.
+        """
+        hdr = yield plain_read(self.vals_addr, _VALS_LABEL[fn], silent=True)
+        if hdr is None:
+            return (0, 0)
+        base, n = hdr
+        return (base, n)
+
+    def _slot(self, vals: tuple[int, int], i: int) -> int:
+        """``&d.vals[i&uint32(len(d.vals)-1)]``: the address of a slot's typ word."""
+        base, n = vals
+        j = slot_index(i, n, self.bits) if n else uN(i, self.bits) & _mask(self.bits)
+        if not 0 <= j < n:
+            raise GoPanic(f"index out of range [{j}] with length {n}")
+        return base + 2 * j
+
+    # -- operations ------------------------------------------------------
+    def push_head(self, val: Value) -> Gen[bool]:
+        """poolDequeue.pushHead: add val at the head; false if the queue is full.
+
+        Single producer only.
+        """
+        ptrs = yield atomic_load(self.head_tail, "poolqueue.go:pushHead: ptrs := d.headTail.Load()")
+        head, tail = self.unpack(ptrs)
+        vals = yield from self._vals("pushHead")
+        if uN(tail + vals[1], self.bits) & _mask(self.bits) == head:
+            # Queue is full.
+            return False
+        slot = self._slot(vals, head)
+
+        # The head slot may still be owned by a popTail that has moved tail
+        # past it but not yet stored typ = nil: then the queue is still full.
+        typ = yield atomic_load(slot, "poolqueue.go:pushHead: typ := atomic.LoadPointer(&slot.typ)")
+        if typ is not None:
+            return False
+
+        # The head slot is free, so we own it.
+        typ_word = TYP_NIL if val is None else TYP_VAL
+        yield plain_write(slot, (typ_word, val), "poolqueue.go:pushHead: *(*any)(unsafe.Pointer(slot)) = val")
+
+        # Incrementing head passes ownership of the slot to popTail and is the
+        # store barrier for the slot write above.
+        yield atomic_add(self.head_tail, 1 << self.bits, _mask(2 * self.bits),
+                         "poolqueue.go:pushHead: d.headTail.Add(1 << dequeueBits)")
+        return True
+
+    def pop_head(self) -> Gen[tuple[Value, bool]]:
+        """poolDequeue.popHead: remove and return the head element; false if empty.
+
+        Single producer only.
+        """
+        while True:
+            ptrs = yield atomic_load(self.head_tail, "poolqueue.go:popHead: ptrs := d.headTail.Load()")
+            head, tail = self.unpack(ptrs)
+            if tail == head:
+                # Queue is empty.
+                return None, False
+
+            # Confirm tail and decrement head *before* reading the slot: that
+            # takes back ownership of the slot from the consumers.
+            # DEVIATION: head-- wraps at 2^bits (uint32 in Go, bits = 32).
+            head = uN(head - 1, self.bits)
+            ptrs2 = self.pack(head, tail)
+            ok = yield atomic_cas(self.head_tail, ptrs, ptrs2, "poolqueue.go:popHead: d.headTail.CompareAndSwap(ptrs, ptrs2)")
+            if ok:
+                # We successfully took back the slot.
+                vals = yield from self._vals("popHead")
+                slot = self._slot(vals, head)
+                break
+
+        typ, val = yield plain_read(slot, "poolqueue.go:popHead: val := *(*any)(unsafe.Pointer(slot))", n=2)
+        if typ == TYP_NIL:
+            val = None
+        # Zero the slot. No popTail can own it, so the order of the words does
+        # not matter here.
+        yield plain_write(slot, (None, None), "poolqueue.go:popHead: *slot = eface{}")
+        return val, True
+
+    def pop_tail(self) -> Gen[tuple[Value, bool]]:
+        """poolDequeue.popTail: remove and return the tail element; false if empty.
+
+        Any number of consumers.
+        """
+        while True:
+            ptrs = yield atomic_load(self.head_tail, "poolqueue.go:popTail: ptrs := d.headTail.Load()")
+            head, tail = self.unpack(ptrs)
+            if tail == head:
+                # Queue is empty.
+                return None, False
+
+            # Confirm head and tail (the check above was speculative) and
+            # increment tail. If this succeeds we own the slot at tail.
+            ptrs2 = self.pack(head, tail + 1)
+            ok = yield atomic_cas(self.head_tail, ptrs, ptrs2, "poolqueue.go:popTail: d.headTail.CompareAndSwap(ptrs, ptrs2)")
+            if ok:
+                vals = yield from self._vals("popTail")
+                slot = self._slot(vals, tail)
+                break
+
+        # We now own the slot.
+        typ, val = yield plain_read(slot, "poolqueue.go:popTail: val := *(*any)(unsafe.Pointer(slot))", n=2)
+        if typ == TYP_NIL:
+            val = None
+
+        # Clear val first, then publish the release with the atomic store to
+        # typ: once pushHead sees typ == nil it may overwrite both words, so
+        # val must already be ours to write no longer (D7, D6).
+        yield plain_write(slot + 1, (None,), "poolqueue.go:popTail: slot.val = nil")
+        yield atomic_store(slot, None, "poolqueue.go:popTail: atomic.StorePointer(&slot.typ, nil)")
+        # From here on pushHead owns the slot.
+        return val, True
+
+
+def new_pool_dequeue(cfg: Cfg, n: int, name: str = "d") -> Gen[int]:
+    """A standalone poolDequeue of size n with head = tail = start_index (Go's NewPoolDequeue, export_test.go)."""
+    ring = yield from new_ring(n, "setup: NewPoolDequeue (export_test.go)")
+    s = cfg.params.start_index
+    d: int = yield alloc((("headTail", _pack(s, s, cfg.params.dequeue_bits)), ("vals", (ring, n))),
+                         name, "setup: NewPoolDequeue (export_test.go)")
+    return d
+
+
+def new_chain_elt(cfg: Cfg, n: int | None, label: str) -> Gen[int]:
+    """``&poolChainElt{}`` (and, if n is given, its ring).
+
+    DEVIATION: Go's chain dequeues start at head = tail = 0; the model starts
+    them at start_index (0 by default) so that chains exercise wrap-around too.
+    """
+    s = cfg.params.start_index
+    vals: tuple[int, int] | None = None
+    if n is not None:
+        ring = yield from new_ring(n, "poolqueue.go:pushHead: d.vals = make([]eface, initSize)")
+        vals = (ring, n)
+    d: int = yield alloc((("headTail", _pack(s, s, cfg.params.dequeue_bits)), ("vals", vals), ("next", None),
+                          ("prev", None)), "d", label)
+    return d
+
+
+class PoolChain:
+    """poolChain: a dynamically-sized queue of poolDequeues, each twice the previous size.
+
+    Memory block: ``head`` (the dequeue to push to; only the producer reads or
+    writes it, so its accesses are silent) and ``tail`` (the dequeue to
+    popTail from; atomic). In each poolChainElt, ``next`` only goes from nil
+    to non-nil (written by the producer) and ``prev`` only from non-nil to nil
+    (written by consumers).
+    """
+
+    FIELDS: tuple[str, ...] = ("head", "tail")
+
+    def __init__(self, addr: int, cfg: Cfg) -> None:
+        self.addr = addr
+        self.cfg = cfg
+        self.head = addr
+        self.tail = addr + 1
+
+    def dequeue(self, d: int) -> PoolDequeue:
+        return self.cfg.model.PoolDequeue(d, self.cfg)
+
+    def _len_vals(self, d: PoolDequeue) -> Gen[int]:
+        vals = yield from d._vals("pushHead")
+        return vals[1]
+
+    def push_head(self, val: Value) -> Gen[None]:
+        """poolChain.pushHead."""
+        d = yield plain_read(self.head, "poolqueue.go:pushHead: d := c.head", silent=True)
+        if d is None:
+            # Initialize the chain.
+            d = yield from new_chain_elt(self.cfg, self.cfg.params.init_size, "poolqueue.go:pushHead: d = new(poolChainElt)")
+            yield plain_write(self.head, (d,), "poolqueue.go:pushHead: c.head = d", silent=True)
+            yield atomic_store(self.tail, d, "poolqueue.go:pushHead: c.tail.Store(d)")
+
+        if (yield from self.dequeue(d).push_head(val)):
+            return
+
+        # The current dequeue is full. Allocate a new one of twice the size.
+        new_size = (yield from self._len_vals(self.dequeue(d))) * 2
+        if new_size >= self.cfg.limit:
+            # Can't make it any bigger.
+            new_size = self.cfg.limit
+
+        # d2 is private to the producer until d.next.Store(d2) publishes it,
+        # so its initialisation is silent.
+        d2 = yield from new_chain_elt(self.cfg, None, "poolqueue.go:pushHead: d2 := &poolChainElt{}")
+        e2 = self.dequeue(d2)
+        yield atomic_store(e2.prev, d, "poolqueue.go:pushHead: d2.prev.Store(d)")
+        ring = yield from new_ring(new_size, "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)")
+        yield plain_write(e2.vals_addr, ((ring, new_size),), "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)",
+                          silent=True)
+        yield plain_write(self.head, (d2,), "poolqueue.go:pushHead: c.head = d2", silent=True)
+        yield atomic_store(self.dequeue(d).next, d2, "poolqueue.go:pushHead: d.next.Store(d2)")
+        yield from e2.push_head(val)
+
+    def pop_head(self) -> Gen[tuple[Value, bool]]:
+        """poolChain.popHead."""
+        d = yield plain_read(self.head, "poolqueue.go:popHead: d := c.head", silent=True)
+        while d is not None:
+            val, ok = yield from self.dequeue(d).pop_head()
+            if ok:
+                return val, ok
+            # There may still be unconsumed elements in the previous dequeue,
+            # so back up.
+            d = yield atomic_load(self.dequeue(d).prev, "poolqueue.go:popHead: d = d.prev.Load()")
+        return None, False
+
+    def pop_tail(self) -> Gen[tuple[Value, bool]]:
+        """poolChain.popTail."""
+        d = yield atomic_load(self.tail, "poolqueue.go:popTail: d := c.tail.Load()")
+        if d is None:
+            return None, False
+
+        while True:
+            # Load next *before* popping the tail. d may be transiently empty,
+            # but if next was non-nil before the pop and the pop fails, then d
+            # is permanently empty (the producer only pushes to the newest
+            # dequeue), which is the only case where dropping d is safe (C6).
+            d2 = yield atomic_load(self.dequeue(d).next, "poolqueue.go:popTail: d2 := d.next.Load()")
+
+            val, ok = yield from self.dequeue(d).pop_tail()
+            if ok:
+                return val, ok
+
+            if d2 is None:
+                # This is the only dequeue. It's empty now, but could be
+                # pushed to in the future.
+                return None, False
+
+            # The tail of the chain is drained: move on to the next dequeue,
+            # and try to drop this one so later pops skip it. Only the winner
+            # of the CAS clears the back pointer.
+            if (yield atomic_cas(self.tail, d, d2, "poolqueue.go:popTail: c.tail.CompareAndSwap(d, d2)")):
+                # Clearing prev lets the GC collect d and stops popHead
+                # backing up further than necessary.
+                yield atomic_store(self.dequeue(d2).prev, None, "poolqueue.go:popTail: d2.prev.Store(nil)")
+            d = d2
+
+
+def new_pool_chain(name: str = "c") -> Gen[int]:
+    """A zero poolChain."""
+    c: int = yield alloc((("head", None), ("tail", None)), name, "setup: poolChain{}")
+    return c

@@ -1,0 +1,3 @@
+from poolcheck.cli import entry
+
+entry()

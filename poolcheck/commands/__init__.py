@@ -1,0 +1,1 @@
+"""One module per command; poolcheck/cli.py discovers them."""

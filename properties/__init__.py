@@ -1,0 +1,1 @@
+"""WHAT MUST HOLD: the property catalog, state predicates and execution checks."""

@@ -1,0 +1,232 @@
+"""State predicates over model memory (D1, D2, D6, C5, C6, P5, P9, P11).
+
+Each predicate takes the memory (a list or the explorer's tuple) and the
+addresses it needs, and returns a list of Violations; an empty list means the
+property holds in that state. They read memory only, so the kernel, the
+explorer and the Hypothesis machines all call the same code.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from model.bits import is_pow2, pack, unpack
+from model.effects import STW, Effect
+from model.memory import Block, blocks
+from model.pool import LOCAL_CELLS, Runtime
+from model.poolqueue import TYP_NIL
+
+__all__ = ["Violation", "Mem", "DequeueView", "dequeue_view", "chain_elts", "chain_reachable", "chain_contents",
+           "all_elts", "d1_packed_index", "d2_slot_ownership", "d6_no_retention", "c5_growth",
+           "c6_drop_only_drained", "p5_stw_cleanup", "p9_victim_empty_mark", "p11_registry", "pool_objects",
+           "decode"]
+
+Mem = Sequence[Any]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A property that does not hold, with a sentence saying how."""
+
+    prop: str
+    message: str
+    step: int | None = None   # trace step where it shows, when known
+
+    def __str__(self) -> str:
+        return f"{self.prop}: {self.message}"
+
+
+def decode(typ: Any, val: Any) -> Any:
+    """The Go value a slot holds (None for Go nil)."""
+    return None if typ == TYP_NIL else val
+
+
+@dataclass(frozen=True)
+class DequeueView:
+    addr: int
+    name: str
+    head: int
+    tail: int
+    n: int
+    ring: int            # base of the ring (0 if none)
+    slots: tuple[tuple[Any, Any], ...]
+
+    def in_range(self, bits: int) -> list[int]:
+        """Slot indices of [tail, head), oldest first."""
+        m = (1 << bits) - 1
+        cnt = (self.head - self.tail) & m
+        if self.n == 0:
+            return []
+        return [((self.tail + i) & m) & (self.n - 1) for i in range(min(cnt, self.n))]
+
+    def contents(self, bits: int) -> list[Any]:
+        """The values in [tail, head), oldest first."""
+        return [decode(*self.slots[i]) for i in self.in_range(bits) if self.slots[i][0] is not None]
+
+
+def dequeue_view(mem: Mem, d: int, bits: int) -> DequeueView:
+    hdr = mem[d - 1]
+    name = hdr.name if isinstance(hdr, Block) else f"@{d}"
+    head, tail = unpack(mem[d], bits)
+    vals = mem[d + 1]
+    if vals is None:
+        return DequeueView(d, name, head, tail, 0, 0, ())
+    base, n = vals
+    slots = tuple((mem[base + 2 * i], mem[base + 2 * i + 1]) for i in range(n))
+    return DequeueView(d, name, head, tail, n, base, slots)
+
+
+def all_elts(mem: Mem) -> list[int]:
+    """Every poolChainElt ever allocated."""
+    return [base for base, h in blocks(mem) if h.fields == ("headTail", "vals", "next", "prev")]
+
+
+def chain_elts(mem: Mem, c: int) -> list[int]:
+    """The chain's dequeues from c.tail following next (what popTail can reach), tail first."""
+    out: list[int] = []
+    d = mem[c + 1]
+    while d is not None and d not in out:
+        out.append(d)
+        d = mem[d + 2]
+    return out
+
+
+def chain_reachable(mem: Mem, c: int) -> list[int]:
+    """Dequeues reachable by any consumer: forward from c.tail and backward (prev) from c.head."""
+    seen = chain_elts(mem, c)
+    d = mem[c]
+    while d is not None and d not in seen:
+        seen.append(d)
+        d = mem[d + 3]
+    return seen
+
+
+def chain_contents(mem: Mem, c: int, bits: int) -> list[Any]:
+    out: list[Any] = []
+    for d in chain_reachable(mem, c):
+        out.extend(dequeue_view(mem, d, bits).contents(bits))
+    return out
+
+
+# -- dequeue --------------------------------------------------------------
+def d1_packed_index(mem: Mem, d: int, bits: int) -> list[Violation]:
+    v = dequeue_view(mem, d, bits)
+    out = []
+    if unpack(pack(v.head, v.tail, bits), bits) != (v.head, v.tail):
+        out.append(Violation("D1", f"{v.name}: unpack(pack({v.head}, {v.tail})) != ({v.head}, {v.tail})"))
+    if v.n:
+        cnt = (v.head - v.tail) & ((1 << bits) - 1)
+        if cnt > v.n:
+            out.append(Violation("D1", f"{v.name}: head - tail = {cnt} (head {v.head}, tail {v.tail}) exceeds "
+                                       f"len(vals) = {v.n}"))
+    return out
+
+
+def d2_slot_ownership(mem: Mem, d: int, bits: int, inflight: int) -> list[Violation]:
+    """``inflight``: operations on this dequeue that have started and not returned."""
+    v = dequeue_view(mem, d, bits)
+    if not v.n:
+        return []
+    out = []
+    live = v.in_range(bits)
+    cnt = (v.head - v.tail) & ((1 << bits) - 1)
+    if cnt > v.n:
+        return []  # D1 reports it
+    for i in live:
+        if v.slots[i][0] is None:
+            out.append(Violation("D2", f"{v.name}.vals[{i}] is in [tail, head) = [{v.tail}, {v.head}) but empty "
+                                       f"(typ == nil)"))
+    owned = [i for i in range(v.n) if i not in live and v.slots[i] != (None, None)]
+    if len(owned) > inflight:
+        out.append(Violation("D2", f"{v.name}: slots {owned} are outside [tail, head) = [{v.tail}, {v.head}) and "
+                                   f"not empty, but only {inflight} operation(s) are in flight to own them"))
+    return out
+
+
+def d6_no_retention(mem: Mem, d: int, bits: int) -> list[Violation]:
+    """At quiescence: every slot outside [tail, head) is zero."""
+    v = dequeue_view(mem, d, bits)
+    live = set(v.in_range(bits))
+    return [Violation("D6", f"{v.name}.vals[{i}] = {v.slots[i]} outside [tail, head) = [{v.tail}, {v.head}) at "
+                            f"quiescence: a reference is retained")
+            for i in range(v.n) if i not in live and v.slots[i] != (None, None)]
+
+
+# -- chain ----------------------------------------------------------------
+def c5_growth(mem: Mem, c: int, init_size: int, limit: int) -> list[Violation]:
+    out = []
+    elts = chain_elts(mem, c)
+    sizes = [(mem[d + 1] or (0, 0))[1] for d in elts]
+    for s in sizes:
+        if s and (not is_pow2(s) or s > limit or s < init_size):
+            out.append(Violation("C5", f"dequeue of size {s} is not a power of two in [{init_size}, {limit}]"))
+    for a, b in zip(sizes, sizes[1:]):
+        if a and b and b != min(2 * a, limit):
+            out.append(Violation("C5", f"a dequeue of size {a} is followed by one of size {b}, not {min(2 * a, limit)}"))
+    return out
+
+
+def c6_drop_only_drained(mem: Mem, c: int, bits: int) -> list[Violation]:
+    out = []
+    reach = set(chain_elts(mem, c))
+    for d in all_elts(mem):
+        if d in reach or mem[c + 1] is None:
+            continue
+        v = dequeue_view(mem, d, bits)
+        items = v.contents(bits)
+        if items:
+            out.append(Violation("C6", f"{v.name} was dropped from the chain while it still holds {items}"))
+    return out
+
+
+# -- pool -----------------------------------------------------------------
+def p5_stw_cleanup(mem: Mem, eff: Effect, rt: Runtime) -> list[Violation]:
+    """A step predicate: called with the memory *before* ``eff``."""
+    if eff.kind != STW:
+        return []
+    pinned = [i for i in range(rt.nprocs_max) if mem[rt.pinned + i]]
+    if pinned:
+        return [Violation("P5", f"the world was stopped ({eff.label}) while P{pinned[0]} was pinned")]
+    return []
+
+
+def _locals(mem: Mem, arr: int | None) -> list[int]:
+    if arr is None:
+        return []
+    hdr = mem[arr - 1]
+    return [arr + i * LOCAL_CELLS for i in range(hdr.ncells // LOCAL_CELLS)]
+
+
+def p9_victim_empty_mark(mem: Mem, p: int, bits: int) -> list[Violation]:
+    victim, victim_size = mem[p + 2], mem[p + 3]
+    if victim is None or victim_size != 0:
+        return []
+    for i, l in enumerate(_locals(mem, victim)):
+        items = chain_contents(mem, l + 1, bits)
+        if items:
+            return [Violation("P9", f"victimSize is 0 but victim[{i}].shared still holds {items}")]
+    return []
+
+
+def p11_registry(mem: Mem, p: int, rt: Runtime) -> list[Violation]:
+    out = []
+    if mem[p] is not None and p not in mem[rt.all_pools]:
+        out.append(Violation("P11", "the pool holds a local array but is not in allPools: no GC will age it"))
+    if mem[p + 2] is not None and p not in mem[rt.old_pools]:
+        out.append(Violation("P11", "the pool holds a victim array but is not in oldPools: no GC will ever drop it, "
+                                    "so its objects are retained forever"))
+    return out
+
+
+def pool_objects(mem: Mem, p: int, bits: int) -> Counter[Any]:
+    """Objects the pool can still hand out: local and victim privates and reachable shared chains."""
+    out: Counter[Any] = Counter()
+    for arr in (mem[p], mem[p + 2]):
+        for l in _locals(mem, arr):
+            if mem[l] is not None:
+                out[mem[l]] += 1
+            out.update(x for x in chain_contents(mem, l + 1, bits) if x is not None)
+    return out
