@@ -358,3 +358,13 @@ class Kernel:
 
     def location(self, addr: int) -> str:
         return location_name(self.mem, addr)
+
+    def format_trace(self, silent: bool = True) -> str:
+        """The trace as text: one line per step with thread, operation, Go statement, location and value."""
+        lines = []
+        for s in self.trace:
+            if s.silent and not silent:
+                continue
+            ret = f"  -> {s.returned!r}" if s.op_done else ""
+            lines.append(f"{s.index:>4}  T{s.tid} {s.op_name:<8} {s.label:<70} {s.location:<18} {s.value!r}{ret}")
+        return "\n".join(lines)
