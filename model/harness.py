@@ -8,8 +8,9 @@ studies).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from model.effects import Gen, alloc, plain_read, plain_write
 from model.kernel import Kernel, Op, RoundRobin
