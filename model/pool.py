@@ -121,6 +121,11 @@ class Pool:
         return self.cfg.model.PoolChain(l + 1, self.cfg)
 
     # -- runtime hooks ---------------------------------------------------
+    # DEVIATION: pinning is a per-P flag. While it is set no other goroutine
+    # can pin that P and no stop-the-world can begin; preemption itself is
+    # not modelled (one goroutine per thread, never descheduled mid-effect).
+    # Go's race-detector paths in Put/Get (race.Enabled) are not modelled:
+    # they are compiled out of normal builds.
     def runtime_proc_pin(self, caller: str) -> Gen[int]:
         pid: int = yield proc_pin(self.home, self.rt.gomaxprocs, (self.rt.nprocs_max, self.rt.pinned),
                                   _PIN_LABEL[caller])

@@ -92,7 +92,8 @@ class PoolDequeue:
     def _vals(self, fn: str) -> Gen[tuple[int, int]]:
         """Read the ``d.vals`` slice header.
 
-        Silent: vals is written once, before the dequeue is published (by
+        DEVIATION: Go reads d.vals at each use; the model reads it once per
+        operation, silently. vals is written once, before the dequeue is published (by
         NewPoolDequeue or poolChain.pushHead), and never again, so reading it
         cannot race with anything in the reference model.
         """
