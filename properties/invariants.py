@@ -1,4 +1,4 @@
-"""State predicates over model memory (D1, D2, D6, C5, C6, P5, P9, P11).
+"""State predicates over model memory (D1, D2, D6, C5, C6, P5, P9, P11) and the static P10.
 
 Each predicate takes the memory (a list or the explorer's tuple) and the
 addresses it needs, and returns a list of Violations; an empty list means the
@@ -15,13 +15,14 @@ from typing import Any
 
 from model.bits import is_pow2, pack, unpack
 from model.effects import STW, Effect
+from model.layout import ARCHES, Arch, pad, sizeof_pool_local
 from model.memory import Block, blocks
 from model.pool import LOCAL_CELLS, Runtime
 from model.poolqueue import TYP_NIL
 
 __all__ = ["Violation", "Mem", "DequeueView", "dequeue_view", "chain_elts", "chain_reachable", "chain_contents",
            "all_elts", "d1_packed_index", "d2_slot_ownership", "d6_no_retention", "c5_growth",
-           "c6_drop_only_drained", "p5_stw_cleanup", "p9_victim_empty_mark", "p11_registry", "pool_objects",
+           "c6_drop_only_drained", "p5_stw_cleanup", "p10_padding", "p9_victim_empty_mark", "p11_registry", "pool_objects",
            "decode"]
 
 Mem = Sequence[Any]
@@ -218,6 +219,17 @@ def p11_registry(mem: Mem, p: int, rt: Runtime) -> list[Violation]:
     if mem[p + 2] is not None and p not in mem[rt.old_pools]:
         out.append(Violation("P11", "the pool holds a victim array but is not in oldPools: no GC will ever drop it, "
                                     "so its objects are retained forever"))
+    return out
+
+
+def p10_padding(arches: Sequence[Arch] = ARCHES) -> list[Violation]:
+    """P10 (static): sizeof(poolLocal) is a multiple of 128 on every listed GOARCH."""
+    out = []
+    for a in arches:
+        size = sizeof_pool_local(a)
+        if size % 128 or not 1 <= pad(a) <= 128:
+            out.append(Violation("P10", f"{a.goarch}: sizeof(poolLocal) = {size} (pad {pad(a)}) is not a multiple "
+                                        f"of 128"))
     return out
 
 

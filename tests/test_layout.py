@@ -21,3 +21,13 @@ def test_known_sizes() -> None:
     assert (sizeof_pool_local_internal(by["amd64"]), pad(by["amd64"])) == (32, 96)
     assert (sizeof_pool_local_internal(by["386"]), pad(by["386"])) == (16, 112)
     assert {"amd64", "arm64", "386", "arm", "ppc64le", "s390x", "riscv64", "wasm"} <= set(by)
+
+
+def test_p10_predicate_holds_and_can_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    import properties.invariants as inv
+
+    assert inv.p10_padding() == []
+    # A layout rule that forgot the pad (e.g. padding to 64 on a 32-byte struct) must be reported.
+    monkeypatch.setattr(inv, "sizeof_pool_local", lambda a: sizeof_pool_local_internal(a) + 32)
+    bad = inv.p10_padding()
+    assert {v.prop for v in bad} == {"P10"} and len(bad) == len(ARCHES)
