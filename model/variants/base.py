@@ -35,6 +35,8 @@ class Model:
     equivalent   True for a mutant no execution can tell from the reference
                  (the description must argue why)
     multi_producer  True lets dequeue/chain scenarios push from thieves
+    witness      for a mutant: (target, scenario, Params) on which the engines
+                 should find it (the kill matrix and the meta-tests run there)
     """
 
     name: ClassVar[str] = "reference"
@@ -44,6 +46,7 @@ class Model:
     expected: ClassVar[tuple[str, ...]] = ()
     equivalent: ClassVar[bool] = False
     multi_producer: ClassVar[bool] = False
+    witness: ClassVar[tuple[str, str, Params] | None] = None
 
     PoolDequeue: ClassVar[type[_pq.PoolDequeue]] = _pq.PoolDequeue
     PoolChain: ClassVar[type[_pq.PoolChain]] = _pq.PoolChain
@@ -52,6 +55,15 @@ class Model:
     @staticmethod
     def pool_cleanup(rt: _pool.Runtime) -> Gen[None]:
         return _pool.pool_cleanup(rt)
+
+    @classmethod
+    def pool_fields(cls) -> tuple[tuple[str, Any], ...]:
+        """The Pool block's fields and zero values (model/pool.new_pool allocates them).
+
+        The reference is Go's four fields; a variant with more per-pool state
+        (victim_tiers.py) appends fields after them, so Go's keep their offsets.
+        """
+        return _pool.POOL_ZERO
 
     @classmethod
     def dequeue_limit(cls, params: Params) -> int:
