@@ -107,7 +107,8 @@ def new_world(target: str, params: Params, model: type[Model] = Model, nprocs_ma
         raise ValueError(f"unknown target {target!r}")
     n = max(nprocs_max or 0, params.gomaxprocs)
     rt = Runtime(_setup(mem, new_runtime(params.gomaxprocs, n)), n)
-    pools = [_setup(mem, new_pool(f"p{i + 1}!" if params.pools > 1 else "p!")) for i in range(params.pools)]
+    pools = [_setup(mem, new_pool(f"p{i + 1}!" if params.pools > 1 else "p!", model.pool_fields()))
+             for i in range(params.pools)]
     return World(target, sc, params, model, cfg, mem, [], pools[0], rt, pools)
 
 

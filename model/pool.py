@@ -30,7 +30,7 @@ from model.poolqueue import PoolChain
 if TYPE_CHECKING:
     from model.variants.base import Cfg
 
-__all__ = ["Runtime", "Pool", "POOL_FIELDS", "LOCAL_FIELDS", "LOCAL_CELLS", "new_runtime", "new_pool", "gc",
+__all__ = ["Runtime", "Pool", "POOL_FIELDS", "POOL_ZERO", "LOCAL_FIELDS", "LOCAL_CELLS", "new_runtime", "new_pool", "gc",
            "set_gomaxprocs", "pool_cleanup", "index_local"]
 
 
@@ -40,6 +40,8 @@ __all__ = ["Runtime", "Pool", "POOL_FIELDS", "LOCAL_FIELDS", "LOCAL_CELLS", "new
 LOCAL_FIELDS = ("private", "shared.head", "shared.tail")
 LOCAL_CELLS = len(LOCAL_FIELDS)
 POOL_FIELDS = ("local", "localSize", "victim", "victimSize")
+# A zero Pool{}: each field with its zero value (Model.pool_fields()).
+POOL_ZERO: tuple[tuple[str, Any], ...] = (("local", None), ("localSize", 0), ("victim", None), ("victimSize", 0))
 
 
 class Runtime:
@@ -73,10 +75,9 @@ def new_runtime(gomaxprocs: int, nprocs_max: int) -> Gen[int]:
     return rt
 
 
-def new_pool(name: str = "p") -> Gen[int]:
-    """A zero sync.Pool."""
-    p: int = yield alloc((("local", None), ("localSize", 0), ("victim", None), ("victimSize", 0)), name,
-                         "setup: Pool{}")
+def new_pool(name: str = "p", fields: tuple[tuple[str, Any], ...] = POOL_ZERO) -> Gen[int]:
+    """A zero sync.Pool (``fields``: the variant's Model.pool_fields(), Go's four by default)."""
+    p: int = yield alloc(fields, name, "setup: Pool{}")
     return p
 
 
