@@ -68,6 +68,11 @@ CATALOG: tuple[Property, ...] = (
     Property("C7", "race-free", "chain",
              "No two conflicting plain accesses to the chain are unordered by happens-before.",
              "Go memory model: data-race-free programs behave sequentially consistently", "history"),
+    Property("C8", "tail-advances", "chain",
+             "c.tail only moves forward, one link at a time: each change replaces a dequeue d by d.next (or sets "
+             "the first dequeue), so a dropped dequeue never rejoins the chain.",
+             "poolqueue.go: once a dequeue is exhausted, it gets removed from the list; Try to drop it from the "
+             "chain so the next pop doesn't have to look at the empty dequeue again", "step"),
     Property("P1", "no-duplicate-handout", "pool",
              "Get never returns an object that is still in the pool or held by another caller.",
              "pool.go: Get selects an arbitrary item from the Pool, removes it from the Pool", "terminal"),

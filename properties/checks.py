@@ -14,13 +14,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from model.effects import atomic_store
 from model.harness import World
 from model.kernel import Kernel, OpRecord, Step
 from properties import invariants as inv
 from properties.invariants import Violation
 
 __all__ = ["Violation", "check_execution", "check_final_state", "race_property", "lost_and_duplicated",
-           "pool_history", "d9_progress", "p3_victim_aging", "p5_from_trace"]
+           "pool_history", "d9_progress", "c8_from_trace", "p3_victim_aging", "p5_from_trace"]
 
 
 def _ok(r: OpRecord) -> bool:
@@ -91,6 +92,24 @@ def d9_progress(trace: Sequence[Step]) -> list[Violation]:
                                            f"although no other thread changed it since its load", s.index))
         if s.writes:
             last_change[s.addr] = (s.tid, s.index)
+    return out
+
+
+def c8_from_trace(world: World, trace: Sequence[Step]) -> list[Violation]:
+    """C8 over a trace: replays the trace's writes from the initial memory and
+    applies the step predicate to every store to a chain's tail."""
+    mem: list[Any] = list(world.mem0)
+    out: list[Violation] = []
+    for s in trace:
+        if s.kind in ("Store", "CompareAndSwap") and s.writes and s.location.endswith(".tail"):
+            new = s.writes[0][1]
+            eff = atomic_store(s.addr, new, s.label)
+            for v in inv.c8_tail_advances(mem, eff):
+                out.append(Violation(v.prop, f"{v.message} at step {s.index}", s.index))
+        for a, v in s.writes:
+            if a >= len(mem):
+                mem.extend([None] * (a + 1 - len(mem)))
+            mem[a] = v
     return out
 
 
@@ -215,6 +234,8 @@ def check_execution(world: World, kernel: Kernel, linearizability: bool = True) 
         out += d9_progress(kernel.trace)
     else:
         out += p5_from_trace(world, kernel.trace)
+    if world.target in ("chain", "pool"):
+        out += c8_from_trace(world, kernel.trace)
     if linearizability and not kernel.faults and world.target in ("dequeue", "chain"):
         try:
             lin = importlib.import_module("properties.linearizability")

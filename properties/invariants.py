@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.bits import is_pow2, pack, unpack
-from model.effects import STW, Effect
+from model.effects import CAS, STORE, STW, Effect
 from model.layout import ARCHES, Arch, pad, sizeof_pool_local
-from model.memory import Block, blocks
+from model.memory import Block, blocks, location_name
 from model.pool import LOCAL_CELLS, Runtime
 from model.poolqueue import TYP_NIL
 
 __all__ = ["Violation", "Mem", "DequeueView", "dequeue_view", "chain_elts", "chain_reachable", "chain_contents",
            "all_elts", "d1_packed_index", "d2_slot_ownership", "d6_no_retention", "c5_growth",
-           "c6_drop_only_drained", "p5_stw_cleanup", "p10_padding", "p9_victim_empty_mark", "p11_registry", "pool_objects",
+           "c6_drop_only_drained", "c8_tail_advances", "p5_stw_cleanup", "p10_padding", "p9_victim_empty_mark",
+           "p11_registry", "pool_objects",
            "decode"]
 
 Mem = Sequence[Any]
@@ -181,6 +182,36 @@ def c6_drop_only_drained(mem: Mem, c: int, bits: int) -> list[Violation]:
         if items:
             out.append(Violation("C6", f"{v.name} was dropped from the chain while it still holds {items}"))
     return out
+
+
+def c8_tail_advances(mem: Mem, eff: Effect) -> list[Violation]:
+    """A step predicate: called with the memory *before* ``eff``.
+
+    A store or successful CompareAndSwap to a poolChain's ``tail`` (a chain's,
+    or a poolLocal's ``shared.tail``) must set the first dequeue (tail was
+    nil) or move from d to d.next. ``next`` only goes from nil to non-nil, so
+    the check needs no history.
+    """
+    if eff.kind not in (STORE, CAS) or eff.addr <= 0:
+        return []
+    if eff.kind == CAS and mem[eff.addr] != eff.a:
+        return []  # a failed CompareAndSwap changes nothing
+    old, new = mem[eff.addr], (eff.a if eff.kind == STORE else eff.b)
+    if old is None or new == old:
+        return []
+    loc = location_name(mem, eff.addr)
+    if not loc.endswith(".tail"):
+        return []
+    if new == mem[old + 2]:
+        return []
+    a, b = _name(mem, old), _name(mem, new)
+    return [Violation("C8", f"{loc} moved from {a} to {b}, which is not {a}.next ({eff.label}): tail may only "
+                            f"advance one link, so {b} (dropped earlier, or skipped) is linked in the wrong place")]
+
+
+def _name(mem: Mem, addr: Any) -> str:
+    hdr = mem[addr - 1] if isinstance(addr, int) and 0 < addr <= len(mem) else None
+    return hdr.name if isinstance(hdr, Block) else repr(addr)
 
 
 # -- pool -----------------------------------------------------------------
