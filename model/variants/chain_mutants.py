@@ -41,7 +41,7 @@ class ChainNextAfterPop(Model):
     description = ("poolChain.popTail loads d.next after popping d instead of before, so it can drop a "
                    "dequeue that received an item in between")
     expected = ("C2", "C6")
-    witness = ("chain", "push pop push push | tail", Params(init_size=1))
+    witness = ("chain", "push push push | tail tail", Params(init_size=1))
     PoolChain = _NextAfterPopChain
 
 

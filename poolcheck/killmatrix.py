@@ -1,0 +1,703 @@
+"""The kill matrix: every mutant through every engine (issue 7, DESIGN.md section 3).
+
+A mutant is *killed* by an engine when the engine reports a property
+violation on it; the matrix has one row per mutant and one column per
+engine, each cell ``killed`` (the property, the time to kill measured from
+the start of that engine's run on that mutant, and the counterexample's
+length in scheduling steps), ``survived`` or ``n/a``. The mutation score is
+killed / non-equivalent. The reference runs through the same engines on the
+same inputs and must be flagged by none: a property that fires on the
+reference is a broken property, not a killed mutant.
+
+Engines (each optional: a missing module gives ``n/a`` cells and a note):
+
+``sample``    seeded schedules on the mutant's witness, half uniformly random
+              (model.schedulers.RandomScheduler), half PCT (properties.pct) of
+              depth 2..4, each run checked by properties.checks.check_execution.
+              Always available; the cheap baseline.
+``explore``   proofs.explore.explore on the witness: every interleaving, the
+              shortest counterexample first.
+``fuzz``      properties.fuzz.fuzz on the witness's target: Hypothesis-drawn
+              scenarios and schedules.
+``prove``     proofs.prove.run_all with the mutant as the model: a proof that
+              finds a counterexample where the reference is proved kills it.
+``go-tests``  properties.conformance.gomutants.run_go_tests: the mutant
+              realised in Go under Go's own tests (slow; only when asked for).
+
+``kill_matrix(...)`` returns a KillMatrix; ``.to_json()`` is what
+``reports/mutants.json`` holds (the campaign's index.html includes it) and
+``.to_markdown()`` is ``reports/mutants.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.harness import World, build
+from model.kernel import Kernel, RoundRobin, ScheduleError, Scheduler
+from model.params import Params
+from model.scenario import ScenarioError
+from model.schedulers import RandomScheduler
+from model.tracefile import Counterexample, from_kernel, write_json_atomic, write_text_atomic
+from model.variants import Model, registry, spec_of
+from properties.checks import check_execution
+from properties.invariants import Violation
+
+__all__ = ["ENGINES", "DEFAULT_ENGINES", "BUDGETS", "Budget", "Cell", "Row", "KillMatrix", "kill_matrix", "mutants",
+           "engine_available", "sample", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+ENGINES = ("sample", "explore", "fuzz", "prove", "go-tests")
+DEFAULT_ENGINES = ("explore", "fuzz", "prove")
+
+_MODULES = {
+    "sample": "properties.checks",
+    "explore": "proofs.explore",
+    "fuzz": "properties.fuzz",
+    "prove": "proofs.prove",
+    "go-tests": "properties.conformance.gomutants",
+}
+
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, what)``: called before each (engine, variant) unit of work."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one engine may spend on one mutant (and on the reference, per witness)."""
+
+    sample_runs: int
+    sample_seconds: float
+    reference_runs: int
+    explore_states: int | None
+    fuzz_examples: int
+
+
+BUDGETS: dict[str, Budget] = {
+    "ci": Budget(sample_runs=3000, sample_seconds=20.0, reference_runs=600, explore_states=300_000,
+                 fuzz_examples=200),
+    "thorough": Budget(sample_runs=50_000, sample_seconds=300.0, reference_runs=20_000, explore_states=None,
+                       fuzz_examples=3000),
+}
+
+
+@dataclass
+class Cell:
+    """One engine's verdict on one variant.
+
+    status      "killed", "survived", "n/a" or "error"
+    prop        the property the cell reports (an expected one when the engine found one)
+    seconds     time to kill, from the start of this engine's run on this variant
+    length      counterexample length in scheduling steps (the explorer's is the shortest)
+    properties  every property the engine saw violated, with its own time and length
+    counterexample  path of the saved trace.json (replay it with ``poolcheck replay``)
+    note        why n/a, the error, or what an incomplete run covered
+    """
+
+    engine: str
+    status: str
+    prop: str | None = None
+    seconds: float | None = None
+    length: int | None = None
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counterexample: str | None = None
+    note: str = ""
+    runtime: float = 0.0
+
+    @property
+    def killed(self) -> bool:
+        return self.status == "killed"
+
+    def text(self) -> str:
+        """The cell as the markdown table shows it."""
+        if self.status == "killed":
+            t = f"{self.seconds:.3f} s" if self.seconds is not None else "?"
+            n = f", {self.length} steps" if self.length is not None else ""
+            return _md(f"killed {self.prop or ''} ({t}{n})".replace("  ", " "))
+        if self.status == "survived" and self.note:
+            return _md(f"survived ({self.note})")
+        return self.status
+
+    def to_json(self) -> dict[str, Any]:
+        return {"engine": self.engine, "status": self.status, "property": self.prop,
+                "seconds": None if self.seconds is None else round(self.seconds, 4), "length": self.length,
+                "properties": self.properties, "counterexample": self.counterexample, "note": self.note,
+                "runtime": round(self.runtime, 3)}
+
+
+@dataclass
+class Row:
+    """One mutant (or the reference) and its cells, by engine."""
+
+    variant: type[Model]
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.variant.name
+
+    @property
+    def killed(self) -> bool:
+        return any(c.killed for c in self.cells.values())
+
+    @property
+    def killed_by_expected(self) -> bool:
+        exp = set(self.variant.expected)
+        return any(c.killed and exp & set(c.properties) for c in self.cells.values())
+
+    @property
+    def time_to_kill(self) -> float | None:
+        """The fastest kill across engines."""
+        ts = [c.seconds for c in self.cells.values() if c.killed and c.seconds is not None]
+        return min(ts) if ts else None
+
+    @property
+    def verdict(self) -> str:
+        if self.variant.kind != "mutant":
+            return "flagged" if self.killed else "clean"
+        if self.variant.equivalent:
+            return "equivalent-refuted" if self.killed else "equivalent"
+        if not self.killed:
+            return "survived"
+        return "killed" if self.killed_by_expected else "killed-unexpected"
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.variant
+        w = v.witness
+        return {"name": v.name, "spec": spec_of(v), "layer": v.layer, "kind": v.kind, "description": v.description,
+                "expected": list(v.expected), "equivalent": v.equivalent,
+                "witness": None if w is None else {"target": w[0], "scenario": w[1], "params": w[2].to_json()},
+                "verdict": self.verdict, "killed": self.killed, "killed_by_expected": self.killed_by_expected,
+                "time_to_kill": None if self.time_to_kill is None else round(self.time_to_kill, 4),
+                "cells": {e: c.to_json() for e, c in self.cells.items()}}
+
+
+@dataclass
+class KillMatrix:
+    """Rows of mutants, the reference's row, and the figures derived from them."""
+
+    engines: tuple[str, ...]
+    budget: str
+    rows: list[Row]
+    reference: Row
+    availability: dict[str, str]       # engine -> "" if available, else why not
+    seconds: float = 0.0
+
+    # -- figures -----------------------------------------------------------
+    @property
+    def non_equivalent(self) -> list[Row]:
+        return [r for r in self.rows if not r.variant.equivalent]
+
+    @property
+    def score(self) -> float:
+        ne = self.non_equivalent
+        return sum(r.killed for r in ne) / len(ne) if ne else 1.0
+
+    @property
+    def median_time_to_kill(self) -> float | None:
+        ts = [r.time_to_kill for r in self.non_equivalent if r.time_to_kill is not None]
+        return statistics.median(ts) if ts else None
+
+    def engine_median(self, engine: str) -> float | None:
+        ts = [c.seconds for r in self.non_equivalent for e, c in r.cells.items()
+              if e == engine and c.killed and c.seconds is not None]
+        return statistics.median(ts) if ts else None
+
+    def problems(self) -> list[str]:
+        """Everything that makes ``poolcheck mutants`` exit 1, one sentence each."""
+        out = []
+        for r in self.rows:
+            if r.verdict == "survived":
+                out.append(f"{r.name} survived every engine ({', '.join(self.engines)}): a missing property, or "
+                           f"an equivalent mutant to argue in its description")
+            elif r.verdict == "equivalent-refuted":
+                killers = ", ".join(f"{e} ({c.prop})" for e, c in r.cells.items() if c.killed)
+                out.append(f"{r.name} is declared equivalent but {killers} killed it: its argument is wrong")
+        for e, c in self.reference.cells.items():
+            if c.killed:
+                out.append(f"the reference is flagged by {e}: {c.prop} {c.note}".rstrip())
+        return out
+
+    def warnings(self) -> list[str]:
+        """Things worth a look that do not fail the run."""
+        out = []
+        for r in self.rows:
+            if r.verdict == "killed-unexpected":
+                seen = sorted({p for c in r.cells.values() for p in c.properties})
+                out.append(f"{r.name} was killed, but not by its expected {', '.join(r.variant.expected)} "
+                           f"(seen: {', '.join(seen)})")
+            for e, c in r.cells.items():
+                if c.status == "error":
+                    out.append(f"{e} failed on {r.name}: {c.note}")
+        for e, why in self.availability.items():
+            if why:
+                out.append(f"engine {e} is not available: {why}")
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems()
+
+    # -- output ------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        ne = self.non_equivalent
+        med = self.median_time_to_kill
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "budget": self.budget,
+            "engines": list(self.engines),
+            "availability": {e: (why or "available") for e, why in self.availability.items()},
+            "mutants": [r.to_json() for r in self.rows],
+            "reference": r_json(self.reference),
+            "score": {"killed": sum(r.killed for r in ne), "non_equivalent": len(ne),
+                      "killed_by_expected": sum(r.killed_by_expected for r in ne),
+                      "equivalent": len(self.rows) - len(ne), "score": round(self.score, 4)},
+            "median_time_to_kill": None if med is None else round(med, 4),
+            "engine_median_time_to_kill": {e: _r4(self.engine_median(e)) for e in self.engines},
+            "ok": self.ok,
+            "problems": self.problems(),
+            "warnings": self.warnings(),
+            "seconds": round(self.seconds, 2),
+        }
+
+    def to_markdown(self, command: str | None = None) -> str:
+        ne = self.non_equivalent
+        killed = sum(r.killed for r in ne)
+        med = self.median_time_to_kill
+        lines = ["# Kill matrix", ""]
+        if command:
+            lines += [f"Measured with `{command}` (budget `{self.budget}`, {self.seconds:.0f} s).", ""]
+        lines += [f"**Mutation score: {killed}/{len(ne)} = {100 * self.score:.0f}%** of the non-equivalent mutants "
+                  f"killed ({sum(r.killed_by_expected for r in ne)} by an expected property); "
+                  f"{len(self.rows) - len(ne)} equivalent mutant(s). Median time to kill (fastest engine per "
+                  f"mutant): {'n/a' if med is None else f'{med:.2f} s'}.", ""]
+        lines += ["Each cell: the property that killed the mutant, the time to kill from the start of that engine's "
+                  "run, and the counterexample's length in scheduling steps (the explorer's is the shortest).", ""]
+        head = ["mutant", "layer", "expected"] + list(self.engines) + ["verdict"]
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "---|" * len(head))
+        for r in self.rows + [self.reference]:
+            exp = ", ".join(r.variant.expected) or ("(equivalent)" if r.variant.equivalent else "")
+            cells = [r.cells[e].text() if e in r.cells else "n/a" for e in self.engines]
+            lines.append("| " + " | ".join([f"`{r.name}`", r.variant.layer, exp] + cells + [r.verdict]) + " |")
+        lines.append("")
+        meds = [f"{e} {self.engine_median(e):.2f} s" for e in self.engines if self.engine_median(e) is not None]
+        if meds:
+            lines += ["Median time to kill per engine: " + ", ".join(meds) + ".", ""]
+        eq = [r for r in self.rows if r.variant.equivalent]
+        if eq:
+            lines += ["## Equivalent mutants", ""]
+            for r in eq:
+                lines += [f"- `{r.name}`: {r.variant.description}", ""]
+        lines += ["## Witnesses", "", "| mutant | target | scenario | params |", "|---|---|---|---|"]
+        for r in self.rows:
+            w = r.variant.witness
+            if w is not None:
+                lines.append(f"| `{r.name}` | {w[0]} | `{_md(w[1])}` | {_params_text(w[2])} |")
+        lines.append("")
+        probs, warns = self.problems(), self.warnings()
+        if probs or warns:
+            lines += ["## Problems", ""] + [f"- FAIL: {p}" for p in probs] + [f"- note: {w}" for w in warns] + [""]
+        return "\n".join(lines)
+
+    def write(self, out: Path, command: str | None = None) -> tuple[Path, Path]:
+        """Write ``out/mutants.md`` and ``out/mutants.json``; return their paths."""
+        md, js = out / "mutants.md", out / "mutants.json"
+        write_text_atomic(md, self.to_markdown(command))
+        write_json_atomic(js, self.to_json())
+        return md, js
+
+
+def r_json(row: Row) -> dict[str, Any]:
+    return {"name": row.name, "verdict": row.verdict, "flagged": row.killed,
+            "cells": {e: c.to_json() for e, c in row.cells.items()}}
+
+
+def _md(s: str) -> str:
+    """Text safe inside a markdown table cell."""
+    return s.replace("|", "\\|")
+
+
+def _r4(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def _params_text(p: Params) -> str:
+    d = Params()
+    diff = {k: v for k, v in p.to_json().items() if getattr(d, k) != v}
+    return ", ".join(f"{k}={v}" for k, v in diff.items()) or "defaults"
+
+
+# -- which variants --------------------------------------------------------
+def mutants(names: Iterable[str] | None = None) -> list[type[Model]]:
+    """The registered mutants (kind == "mutant"), in registry order, or those named."""
+    reg = registry()
+    muts = [cls for cls in reg.values() if cls.kind == "mutant"]
+    if names is None:
+        return muts
+    wanted = list(names)
+    unknown = [n for n in wanted if n not in reg or reg[n].kind != "mutant"]
+    if unknown:
+        raise ValueError(f"unknown mutant(s) {', '.join(unknown)}: use one of {', '.join(c.name for c in muts)}")
+    return [reg[n] for n in wanted]
+
+
+def engine_available(engine: str) -> str:
+    """"" if ``engine`` can run, else the reason it cannot."""
+    mod = _MODULES.get(engine)
+    if mod is None:
+        return f"unknown engine (use {', '.join(ENGINES)})"
+    try:
+        if importlib.util.find_spec(mod) is None:
+            return f"module {mod} is not installed yet"
+    except ModuleNotFoundError:
+        return f"module {mod} is not installed yet"
+    return ""
+
+
+# -- the sample engine -----------------------------------------------------
+def _scheduler(i: int, nthreads: int, steps: int) -> Scheduler:
+    """Run i's scheduler: even runs uniformly random, odd runs PCT of depth 2, 3, 4 in turn."""
+    if i % 2 == 0:
+        return RandomScheduler(i)
+    try:
+        pct = importlib.import_module("properties.pct")
+    except ImportError:
+        return RandomScheduler(i)
+    plan = pct.PCTPlan.random(nthreads, steps, 2 + (i // 2) % 3, random.Random(i))
+    sched: Scheduler = pct.PCT(plan)
+    return sched
+
+
+def _sequential_length(world: World) -> int:
+    k = world.kernel(track_races=False, record_trace=False)
+    try:
+        k.run_sequential()
+    except ScheduleError:
+        k = world.kernel(track_races=False, record_trace=False)
+        k.run(RoundRobin())
+    return max(1, len(k.schedule))
+
+
+def _undecided() -> tuple[type[BaseException], ...]:
+    try:
+        lin = importlib.import_module("properties.linearizability")
+    except ImportError:
+        return ()
+    exc = getattr(lin, "Undecided", None)
+    return (exc,) if isinstance(exc, type) and issubclass(exc, BaseException) else ()
+
+
+def sample(variant: type[Model], witness: tuple[str, str, Params], *, runs: int, seconds: float,
+           expected: Sequence[str] = (), out: Path | None = None) -> Cell:
+    """The sample engine on one witness: seeded runs until every ``expected`` property is seen.
+
+    With no ``expected`` (the reference, or an equivalent mutant) it stops at
+    the first violation. Run i uses seed i, so every result reproduces.
+    """
+    target, scenario, params = witness
+    t0 = time.monotonic()
+    try:
+        w0 = build(target, scenario, params, variant)
+    except ScenarioError as e:
+        return Cell("sample", "n/a", note=f"the witness is not a valid scenario for {variant.name}: {e}")
+    steps = _sequential_length(w0)
+    undecided = _undecided()
+    found: dict[str, dict[str, Any]] = {}
+    first: tuple[Violation, Kernel, float] | None = None
+    best: tuple[Violation, Kernel, float] | None = None
+    skipped = 0
+    done = 0
+    for i in range(runs):
+        if time.monotonic() - t0 > seconds:
+            break
+        w = build(target, scenario, params, variant)
+        k = w.kernel()
+        k.run(_scheduler(i, len(w.programs), steps))
+        done += 1
+        try:
+            vs = check_execution(w, k)
+        except undecided:
+            skipped += 1
+            continue
+        now = time.monotonic() - t0
+        for v in vs:
+            if v.prop not in found:
+                found[v.prop] = {"seconds": round(now, 4), "length": len(k.schedule), "seed": i}
+                if first is None:
+                    first = (v, k, now)
+                if best is None and v.prop in expected:
+                    best = (v, k, now)
+        if found and (not expected or set(expected) <= set(found)):
+            break
+    runtime = time.monotonic() - t0
+    note = f"{done} runs" + (f", {skipped} undecided" if skipped else "")
+    pick = best or first
+    if pick is None:
+        return Cell("sample", "survived", note=note, runtime=runtime)
+    v, k, t = pick
+    path = None
+    if out is not None:
+        cx = from_kernel(k, target=target, scenario=scenario, params=params, variant=spec_of(variant), prop=v.prop,
+                         message=v.message, engine="sample", violating_step=v.step)
+        path = _save(cx, out)
+    return Cell("sample", "killed", prop=v.prop, seconds=t, length=len(k.schedule), properties=found,
+                counterexample=path, note=note, runtime=runtime)
+
+
+def _save(cx: Counterexample, out: Path) -> str | None:
+    """Save a counterexample folder; None if that fails (a kill stays a kill without its report)."""
+    from poolcheck import artifacts
+    try:
+        return str(artifacts.save(cx, out) / "trace.json")
+    except Exception:  # rendering is another module's job; never let it void a kill
+        try:
+            path = out / artifacts.folder_name(cx) / "trace.json"
+            write_json_atomic(path, cx.to_json())
+            return str(path)
+        except OSError:
+            return None
+
+
+# -- adapters to the other engines -------------------------------------------
+def _pick(violations: Sequence[Any], expected: Sequence[str]) -> Any:
+    """The violation a cell reports: the shortest of an expected property, else the shortest."""
+    exp = [v for v in violations if getattr(v, "prop", None) in expected]
+    pool = exp or list(violations)
+    return min(pool, key=lambda v: (getattr(v, "length", None) is None, getattr(v, "length", 0) or 0))
+
+
+def _props_of(violations: Sequence[Any], t: float | None) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for v in violations:
+        p = getattr(v, "prop", None)
+        if p is None:
+            continue
+        ln = getattr(v, "length", None)
+        cur = out.get(p)
+        if cur is None or (ln is not None and (cur["length"] is None or ln < cur["length"])):
+            out[p] = {"seconds": _r4(t), "length": ln}
+    return out
+
+
+def _cx_path(v: Any, out: Path | None) -> str | None:
+    tp = getattr(v, "trace_path", None)
+    if tp:
+        return str(tp)
+    cx = getattr(v, "counterexample", None)
+    if isinstance(cx, Counterexample) and out is not None:
+        return _save(cx, out)
+    return None
+
+
+def _explore(variant: type[Model], witness: tuple[str, str, Params], budget: Budget, expected: Sequence[str],
+             out: Path | None) -> Cell:
+    ex = importlib.import_module("proofs.explore")
+    target, scenario, params = witness
+    t0 = time.monotonic()
+    try:
+        res = ex.explore(target, scenario, params, variant, reduction=True, max_states=budget.explore_states,
+                         progress=None)
+    except ScenarioError as e:
+        return Cell("explore", "n/a", note=f"the witness is not a valid scenario for {variant.name}: {e}")
+    runtime = time.monotonic() - t0
+    vs = list(getattr(res, "violations", []) or [])
+    verdict = str(getattr(res, "verdict", ""))
+    stats = _explore_stats(res)
+    if vs:
+        v = _pick(vs, expected)
+        t = getattr(res, "time_to_first_violation", None)
+        t = runtime if t is None else float(t)
+        return Cell("explore", "killed", prop=v.prop, seconds=t, length=getattr(v, "length", None),
+                    properties=_props_of(vs, t), counterexample=_cx_path(v, out), note=stats, runtime=runtime)
+    if verdict == "incomplete":
+        return Cell("explore", "survived", note=f"incomplete: {stats}", runtime=runtime)
+    return Cell("explore", "survived", note=stats, runtime=runtime)
+
+
+def _explore_stats(res: Any) -> str:
+    parts = []
+    for name in ("states", "transitions", "depth"):
+        v = getattr(res, name, None)
+        if isinstance(v, int):
+            parts.append(f"{v:,} {name}")
+    return ", ".join(parts)
+
+
+def _fuzz(variant: type[Model], witness: tuple[str, str, Params], budget: Budget, expected: Sequence[str],
+          out: Path | None) -> Cell:
+    fz = importlib.import_module("properties.fuzz")
+    t0 = time.monotonic()
+    res = fz.fuzz((witness[0],), budget.fuzz_examples, variant, 0, out if out is not None else Path("reports"), None)
+    runtime = time.monotonic() - t0
+    vs = list(getattr(res, "violations", []) or [])
+    if vs:
+        v = _pick(vs, expected)
+        t = getattr(res, "time_to_first_violation", None)
+        t = runtime if t is None else float(t)
+        return Cell("fuzz", "killed", prop=v.prop, seconds=t, length=getattr(v, "length", None),
+                    properties=_props_of(vs, t), counterexample=_cx_path(v, out), runtime=runtime)
+    verdict = str(getattr(res, "verdict", ""))
+    return Cell("fuzz", "survived", note="incomplete" if verdict == "incomplete" else "", runtime=runtime)
+
+
+def _prove(variant: type[Model], budget_name: str, expected: Sequence[str]) -> Cell:
+    pv = importlib.import_module("proofs.prove")
+    t0 = time.monotonic()
+    results = list(pv.run_all(only=None, model=variant, budget=budget_name, progress=None))
+    runtime = time.monotonic() - t0
+    applicable = [r for r in results if str(getattr(r, "result", "")) != "n/a"]
+    if not applicable:
+        return Cell("prove", "n/a", note="no proof encodes this variant", runtime=runtime)
+    elapsed = 0.0
+    kills: list[tuple[Any, float]] = []
+    for r in results:
+        elapsed += float(getattr(r, "seconds", 0.0) or 0.0)
+        if str(getattr(r, "result", "")) == "counterexample" and str(getattr(r, "expected", "proved")) == "proved":
+            kills.append((r, elapsed))
+    if not kills:
+        return Cell("prove", "survived", note=f"{len(applicable)} proofs hold", runtime=runtime)
+    props: dict[str, dict[str, Any]] = {}
+    for r, t in kills:
+        p = str(getattr(r, "prop", None) or getattr(r, "property", None) or getattr(r, "name", "?"))
+        props.setdefault(p, {"seconds": _r4(t), "length": getattr(r, "length", None),
+                             "proof": str(getattr(r, "name", p))})
+    pick = next(((r, t) for r, t in kills if str(getattr(r, "prop", "")) in expected), kills[0])
+    r, t = pick
+    p = str(getattr(r, "prop", None) or getattr(r, "property", None) or getattr(r, "name", "?"))
+    return Cell("prove", "killed", prop=p, seconds=t, length=getattr(r, "length", None), properties=props,
+                note=str(getattr(r, "name", "")), runtime=runtime)
+
+
+def _go_tests(variant: type[Model]) -> Cell:
+    gm = importlib.import_module("properties.conformance.gomutants")
+    t0 = time.monotonic()
+    res = gm.run_go_tests(variant.name, race=False)
+    runtime = time.monotonic() - t0
+    if res is None:
+        return Cell("go-tests", "n/a", note="no Go counterpart", runtime=runtime)
+    secs = float(getattr(res, "seconds", runtime))
+    test = getattr(res, "test", None)
+    if getattr(res, "killed", False):
+        return Cell("go-tests", "killed", prop=test, seconds=secs, note=str(test or ""), runtime=runtime)
+    return Cell("go-tests", "survived", seconds=None, note="Go's tests pass", runtime=runtime)
+
+
+# -- the matrix -------------------------------------------------------------
+def _run_cell(engine: str, variant: type[Model], budget_name: str, out: Path | None,
+              witness: tuple[str, str, Params] | None = None) -> Cell:
+    b = BUDGETS[budget_name]
+    w = witness if witness is not None else variant.witness
+    expected = variant.expected
+    needs_witness = engine in ("sample", "explore", "fuzz")
+    if needs_witness and w is None:
+        return Cell(engine, "n/a", note="the variant has no witness")
+    try:
+        if engine == "sample":
+            assert w is not None
+            runs = b.sample_runs if variant.kind == "mutant" else b.reference_runs
+            return sample(variant, w, runs=runs, seconds=b.sample_seconds, expected=expected, out=out)
+        if engine == "explore":
+            assert w is not None
+            return _explore(variant, w, b, expected, out)
+        if engine == "fuzz":
+            assert w is not None
+            return _fuzz(variant, w, b, expected, out)
+        if engine == "prove":
+            return _prove(variant, budget_name, expected)
+        if engine == "go-tests":
+            return _go_tests(variant)
+    except Exception as e:  # an engine's failure is reported in its cell, never as a kill
+        return Cell(engine, "error", note=f"{type(e).__name__}: {e}")
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+def _merge_reference(cells: list[Cell], engine: str) -> Cell:
+    """The reference's cell for one engine from its runs on every witness: flagged if any run was."""
+    flagged = [c for c in cells if c.killed]
+    runtime = sum(c.runtime for c in cells)
+    if flagged:
+        c = flagged[0]
+        c.runtime = runtime
+        return c
+    errors = [c for c in cells if c.status == "error"]
+    if errors:
+        return Cell(engine, "error", note=errors[0].note, runtime=runtime)
+    if cells and all(c.status == "n/a" for c in cells):
+        return Cell(engine, "n/a", note=cells[0].note, runtime=runtime)
+    ran = sum(c.status == "survived" for c in cells)
+    inc = sum("incomplete" in c.note for c in cells)
+    note = f"clean on {ran} witness(es)" + (f", {inc} incomplete" if inc else "")
+    return Cell(engine, "survived", note=note, runtime=runtime)
+
+
+def kill_matrix(engines: Sequence[str] = DEFAULT_ENGINES, budget: str = "ci", out: Path | None = Path("reports"),
+                progress: Progress | None = None, only: Iterable[str] | None = None,
+                reference: bool = True) -> KillMatrix:
+    """Run every mutant (or those in ``only``) through every engine; write nothing but counterexamples.
+
+    Counterexamples go to ``out/mutants/`` (None: not saved). The reference
+    runs through each engine on every mutant's witness (the prover once; the
+    fuzzer once per target). Call ``.write(out)`` for mutants.md and mutants.json.
+    """
+    if budget not in BUDGETS:
+        raise ValueError(f"unknown budget {budget!r}: use one of {', '.join(BUDGETS)}")
+    engines = tuple(engines)
+    bad = [e for e in engines if e not in ENGINES]
+    if bad:
+        raise ValueError(f"unknown engine(s) {', '.join(bad)}: use {', '.join(ENGINES)}")
+    t0 = time.monotonic()
+    muts = mutants(only)
+    avail = {e: engine_available(e) for e in engines}
+    cx_out = None if out is None else out / "mutants"
+    witnesses = [m.witness for m in muts if m.witness is not None]
+    ref_units = {"sample": len(witnesses), "explore": len(witnesses),
+                 "fuzz": len({w[0] for w in witnesses}), "prove": 1, "go-tests": 1}
+    total = len(muts) * len(engines) + (sum(ref_units[e] for e in engines) if reference else 0)
+    done = 0
+    rows = []
+    for m in muts:
+        row = Row(m)
+        for e in engines:
+            if progress is not None:
+                progress(done, total, f"{e} {m.name}")
+            row.cells[e] = Cell(e, "n/a", note=avail[e]) if avail[e] else _run_cell(e, m, budget, cx_out)
+            done += 1
+        rows.append(row)
+    ref = Row(Model)
+    if reference:
+        for e in engines:
+            if avail[e]:
+                ref.cells[e] = Cell(e, "n/a", note=avail[e])
+                continue
+            cells: list[Cell] = []
+            if e in ("sample", "explore"):
+                for w in witnesses:
+                    if progress is not None:
+                        progress(done, total, f"{e} reference on {w[0]} {w[1]!r}")
+                    cells.append(_run_cell(e, Model, budget, cx_out, w))
+                    done += 1
+            elif e == "fuzz":
+                for tgt in sorted({w[0] for w in witnesses}):
+                    if progress is not None:
+                        progress(done, total, f"fuzz reference on {tgt}")
+                    cells.append(_run_cell(e, Model, budget, cx_out, (tgt, "", Params())))
+                    done += 1
+            else:
+                if progress is not None:
+                    progress(done, total, f"{e} reference")
+                cells.append(_run_cell(e, Model, budget, cx_out))
+                done += 1
+            ref.cells[e] = _merge_reference(cells, e)
+    if progress is not None:
+        progress(total, total, "done")
+    return KillMatrix(engines, budget, rows, ref, avail, time.monotonic() - t0)
