@@ -59,11 +59,13 @@ def _field(k: int, size: bool = False) -> str:
     return base + ("Size" if size else "")
 
 
-def _label(k: int, fn: str, stmt: str) -> str:
-    """Tier 1's label is Go's statement; tier k >= 2's is the same statement on victim<k> (no Go source)."""
+def _label(k: int, go_label: str) -> str:
+    """Tier 1's label is Go's (``go_label``, checked by the drift test); tier k >= 2's is the same statement on
+    victim<k>, labelled ``victim-tiers:`` because no Go source has it."""
     if k == 1:
-        return f"pool.go:{fn}: {stmt}"
-    return f"victim-tiers: {fn}: " + stmt.replace("victimSize", _field(k, True)).replace("p.victim", f"p.{_field(k)}")
+        return go_label
+    stmt = go_label.split(":", 1)[1]   # drop the file name: "getSlow: ..."
+    return "victim-tiers: " + stmt.replace("victimSize", _field(k, True)).replace("p.victim", f"p.{_field(k)}")
 
 
 class _TieredPool(Pool):
@@ -97,15 +99,15 @@ class _TieredPool(Pool):
     def get_victim(self, pid: int, k: int) -> Gen[Any]:
         """The victim half of Go's getSlow, on victim tier ``k`` (k == 1 is Go's code, statement for statement)."""
         victim, victim_size = tier_addrs(self.addr, k)
-        size = yield atomic_load(victim_size, _label(k, "getSlow", "size = atomic.LoadUintptr(&p.victimSize)"))
+        size = yield atomic_load(victim_size, _label(k, "pool.go:getSlow: size = atomic.LoadUintptr(&p.victimSize)"))
         if pid >= size:
             # DESIGN (victim-tiers): Go returns nil here; an older tier may still hold objects.
             return None
-        locals_ = yield plain_read(victim, _label(k, "getSlow", "locals = p.victim"))
+        locals_ = yield plain_read(victim, _label(k, "pool.go:getSlow: locals = p.victim"))
         l = yield from index_local(locals_, pid)
-        x = yield plain_read(l, _label(k, "getSlow", "if x := l.private; x != nil"))
+        x = yield plain_read(l, _label(k, "pool.go:getSlow: if x := l.private; x != nil"))
         if x is not None:
-            yield plain_write(l, (None,), _label(k, "getSlow", "l.private = nil"))
+            yield plain_write(l, (None,), _label(k, "pool.go:getSlow: l.private = nil"))
             return x
         for i in range(size):
             l = yield from index_local(locals_, (pid + i) % size)
@@ -114,7 +116,7 @@ class _TieredPool(Pool):
                 return x
 
         # Mark this victim tier as empty so future Gets skip it (P9 on tier 1).
-        yield atomic_store(victim_size, 0, _label(k, "getSlow", "atomic.StoreUintptr(&p.victimSize, 0)"))
+        yield atomic_store(victim_size, 0, _label(k, "pool.go:getSlow: atomic.StoreUintptr(&p.victimSize, 0)"))
         return None
 
 
@@ -129,15 +131,14 @@ def pool_cleanup_tiers(rt: Runtime, tiers: int) -> Gen[None]:
     old_pools = yield plain_read(rt.old_pools, "pool.go:poolCleanup: for _, p := range oldPools", silent=True)
     for p in old_pools:
         for k in range(tiers, 1, -1):
-            v = yield plain_read(tier_addrs(p, k - 1)[0], _label(k, "poolCleanup", f"p.victim = p.{_field(k - 1)}"),
-                                 silent=True)
-            vs = yield plain_read(tier_addrs(p, k - 1)[1], _label(k, "poolCleanup",
-                                                                   f"p.victimSize = p.{_field(k - 1, True)}"),
+            older, older_size = tier_addrs(p, k)
+            younger, younger_size = tier_addrs(p, k - 1)
+            v = yield plain_read(younger, f"victim-tiers: poolCleanup: p.{_field(k)} = p.{_field(k - 1)}", silent=True)
+            vs = yield plain_read(younger_size, f"victim-tiers: poolCleanup: p.{_field(k, True)} = p.{_field(k - 1, True)}",
                                   silent=True)
-            yield plain_write(tier_addrs(p, k)[0], (v,), _label(k, "poolCleanup", f"p.victim = p.{_field(k - 1)}"),
+            yield plain_write(older, (v,), f"victim-tiers: poolCleanup: p.{_field(k)} = p.{_field(k - 1)}", silent=True)
+            yield plain_write(older_size, (vs,), f"victim-tiers: poolCleanup: p.{_field(k, True)} = p.{_field(k - 1, True)}",
                               silent=True)
-            yield plain_write(tier_addrs(p, k)[1], (vs,),
-                              _label(k, "poolCleanup", f"p.victimSize = p.{_field(k - 1, True)}"), silent=True)
         yield plain_write(p + 2, (None,), "pool.go:poolCleanup: p.victim = nil", silent=True)
         yield plain_write(p + 3, (0,), "pool.go:poolCleanup: p.victimSize = 0", silent=True)
 
