@@ -24,6 +24,30 @@ __all__ = ["SCHEMA_VERSION", "Counterexample", "TraceFileError", "write_json_ato
 
 SCHEMA_VERSION = 1
 
+# The fields of a trace.json (schema version 1), documented once. poolcheck/trace_schema.json is the same
+# contract as a JSON Schema; tests check that both agree and that every writer's output validates.
+#
+# schema_version  1
+# tool            "poolcheck"
+# engine          which engine found it: sample, explore, fuzz, bmc, ...
+# target          dequeue | chain | pool
+# scenario        the scenario text, e.g. "push push pop | tail tail"
+# params          model/params.py Params as an object (dequeue_bits, size, init_size, ...)
+# variant         the variant spec: a registered name, path/to/file.py:Class or module:Class
+# property        the violated property id (properties/catalog.py), e.g. "D3"
+# message         one sentence saying how it is violated
+# schedule        the thread chosen at each scheduling point: replay follows it exactly
+# violating_step  the step index where the violation shows, or null
+# steps           every performed effect: index, thread, op (index in the thread's program), operation
+#                 (scenario word), go (the Go statement), effect, location, addr, value (read or
+#                 written; CompareAndSwap: [old, new]), result (what the effect returned), silent,
+#                 writes ([addr, new value] pairs), returned (the operation's return value on its last
+#                 step), op_done
+# history         the operations: thread, seq, operation, arg, call and ret (step indices), result,
+#                 epoch_call and epoch_ret (completed GCs)
+# replay          the shell command that replays the file
+# extra           engine-specific data (e.g. how the counterexample was shrunk)
+
 
 class TraceFileError(ValueError):
     """A trace file that cannot be read or replayed (the message says why)."""
@@ -62,7 +86,8 @@ class Counterexample:
     def replay_command(self, path: str = "trace.json") -> str:
         return f"poolcheck replay {path}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, replay_path: str = "trace.json") -> dict[str, Any]:
+        """The trace.json object; ``replay_path`` is the path the replay command names."""
         return {
             "schema_version": SCHEMA_VERSION,
             "tool": "poolcheck",
@@ -77,37 +102,102 @@ class Counterexample:
             "violating_step": self.violating_step,
             "steps": self.steps,
             "history": self.history,
-            "replay": self.replay_command(),
+            "replay": self.replay_command(replay_path),
             "extra": jsonable(self.extra),
         }
 
     @staticmethod
     def from_json(d: Any) -> Counterexample:
+        """Read a trace.json object; TraceFileError with a one-line reason if it is not a valid one."""
         if not isinstance(d, dict):
             raise TraceFileError("not a poolcheck trace: the top level is not a JSON object")
-        ver = d.get("schema_version")
+        if "schema_version" not in d:
+            raise TraceFileError("not a poolcheck trace: it has no 'schema_version' field")
+        ver = d["schema_version"]
         if ver != SCHEMA_VERSION:
             raise TraceFileError(f"trace schema_version {ver!r} is not supported (this poolcheck reads version "
                                  f"{SCHEMA_VERSION}); re-run the engine that made it")
-        try:
-            sched = d["schedule"]
-            if not isinstance(sched, list) or not all(isinstance(t, int) and t >= 0 for t in sched):
-                raise TraceFileError("trace field 'schedule' must be a list of thread ids (non-negative integers)")
-            if not isinstance(d["params"], dict):
-                raise TraceFileError("trace field 'params' must be an object")
-            for k in ("target", "scenario", "variant", "property", "message"):
-                if not isinstance(d[k], str):
-                    raise TraceFileError(f"trace field {k!r} must be a string")
-            return Counterexample(
-                target=d["target"], scenario=d["scenario"], params=Params.from_json(d["params"]),
-                variant=d["variant"], schedule=sched, prop=d["property"], message=d["message"],
-                engine=str(d.get("engine", "kernel")), steps=list(d.get("steps") or []),
-                history=list(d.get("history") or []), violating_step=d.get("violating_step"),
-                extra=dict(d.get("extra") or {}))
-        except KeyError as e:
-            raise TraceFileError(f"trace is missing field {e.args[0]!r}") from None
-        except TypeError as e:
-            raise TraceFileError(f"trace has a malformed field: {e}") from None
+        _check_fields(d)
+        return Counterexample(
+            target=d["target"], scenario=d["scenario"], params=Params.from_json(d["params"]),
+            variant=d["variant"], schedule=list(d["schedule"]), prop=d["property"], message=d["message"],
+            engine=str(d.get("engine", "kernel")), steps=list(d.get("steps") or []),
+            history=list(d.get("history") or []), violating_step=d.get("violating_step"),
+            extra=dict(d.get("extra") or {}))
+
+
+_TARGETS = ("dequeue", "chain", "pool")
+_STEP_TYPES: dict[str, tuple[type, ...]] = {
+    "index": (int,), "thread": (int,), "op": (int,), "operation": (str,), "go": (str,), "effect": (str,),
+    "location": (str,), "silent": (bool,), "op_done": (bool,), "writes": (list,),
+}
+_HISTORY_TYPES: dict[str, tuple[type, ...]] = {"thread": (int,), "seq": (int,), "operation": (str,), "call": (int,)}
+
+
+_TYPE_NAMES: dict[type, str] = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+                                int: "an integer", float: "a number", type(None): "null"}
+
+
+def _kind(v: Any) -> str:
+    """What a JSON value is, in words."""
+    return _TYPE_NAMES.get(type(v), type(v).__name__)
+
+
+def _names(types: tuple[type, ...]) -> str:
+    return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+
+
+def _is(v: Any, types: tuple[type, ...]) -> bool:
+    """isinstance, except that a JSON boolean is not an integer."""
+    if isinstance(v, bool) and bool not in types:
+        return False
+    return isinstance(v, types)
+
+
+def _check_fields(d: dict[str, Any]) -> None:
+    """The checks poolcheck/trace_schema.json states, with messages that name the field."""
+    for k in ("target", "scenario", "params", "variant", "property", "message", "schedule"):
+        if k not in d:
+            raise TraceFileError(f"trace is missing field {k!r}")
+    for k in ("target", "scenario", "variant", "property", "message"):
+        if not isinstance(d[k], str):
+            raise TraceFileError(f"trace field {k!r} must be a string, not {_kind(d[k])}")
+    if d["target"] not in _TARGETS:
+        raise TraceFileError(f"trace field 'target' is {d['target']!r}: use one of {', '.join(_TARGETS)}")
+    sched = d["schedule"]
+    if not isinstance(sched, list) or not all(_is(t, (int,)) and t >= 0 for t in sched):
+        raise TraceFileError("trace field 'schedule' must be a list of thread ids (non-negative integers)")
+    params = d["params"]
+    if not isinstance(params, dict):
+        raise TraceFileError(f"trace field 'params' must be an object, not {_kind(params)}")
+    fields = Params.__dataclass_fields__
+    for k, v in params.items():
+        if k not in fields:
+            raise TraceFileError(f"trace field 'params' has an unknown parameter {k!r} (known: {', '.join(fields)})")
+        want: tuple[type, ...] = (bool,) if k == "with_new" else (int, type(None)) if k == "dequeue_limit" else (int,)
+        if not _is(v, want):
+            raise TraceFileError(f"trace parameter {k!r} must be {_names(want)}, not {_kind(v)}")
+    vs = d.get("violating_step")
+    if vs is not None and not (_is(vs, (int,)) and vs >= 0):
+        raise TraceFileError("trace field 'violating_step' must be a step index (a non-negative integer) or null")
+    if "engine" in d and not isinstance(d["engine"], str):
+        raise TraceFileError(f"trace field 'engine' must be a string, not {_kind(d['engine'])}")
+    if d.get("extra") is not None and not isinstance(d["extra"], dict):
+        raise TraceFileError(f"trace field 'extra' must be an object, not {_kind(d['extra'])}")
+    for name, types in (("steps", _STEP_TYPES), ("history", _HISTORY_TYPES)):
+        items = d.get(name)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise TraceFileError(f"trace field {name!r} must be a list, not {_kind(items)}")
+        for i, it in enumerate(items):
+            if not isinstance(it, dict):
+                raise TraceFileError(f"trace {name}[{i}] must be an object, not {_kind(it)}")
+            for k, t in types.items():
+                if k not in it:
+                    raise TraceFileError(f"trace {name}[{i}] is missing field {k!r}")
+                if not _is(it[k], t):
+                    raise TraceFileError(f"trace {name}[{i}].{k} must be {_names(t)}, not {_kind(it[k])}")
 
 
 def step_json(s: Step) -> dict[str, Any]:
@@ -152,6 +242,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; reports are meant to be read (CI artifacts, web servers)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()

@@ -1,21 +1,25 @@
 """The one writer of counterexample folders (DESIGN.md section 7).
 
 ``save(cx, out)`` makes ``<out>/<property>-<variant>-<hash>/`` with
-``trace.json`` and, through poolcheck.report, ``report.md`` and
-``report.html``. Every file is written atomically.
+``trace.json`` (model/tracefile.py's format), ``report.md`` and
+``report.html`` (poolcheck.report). Every engine goes through here; every
+file is written atomically (a temporary file, then a rename), so a reader
+never sees half a report. The hash covers what makes the execution
+(target, scenario, params, variant, schedule, property): saving the same
+counterexample twice rewrites the same folder.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import re
 from pathlib import Path
 
 from model.tracefile import Counterexample, write_json_atomic
+from poolcheck import report
 
-__all__ = ["save", "folder_name"]
+__all__ = ["save", "folder_name", "display_path"]
 
 
 def _slug(s: str) -> str:
@@ -30,14 +34,20 @@ def folder_name(cx: Counterexample) -> str:
     return f"{cx.prop}-{_slug(cx.variant)}-{h}"
 
 
+def display_path(p: Path) -> str:
+    """``p`` relative to the working directory when it is below it, else absolute (for commands people copy)."""
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p.resolve())
+
+
 def save(cx: Counterexample, out: Path) -> Path:
     """Write the counterexample's folder under ``out``; return the folder."""
-    folder = out / folder_name(cx)
+    folder = Path(out) / folder_name(cx)
     folder.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(folder / "trace.json", cx.to_json())
-    try:
-        report = importlib.import_module("poolcheck.report")
-    except ImportError:  # rendering arrives with the report issue; trace.json is enough to replay
-        return folder
-    report.render_folder(folder, cx)
+    trace = folder / "trace.json"
+    shown = display_path(trace)
+    write_json_atomic(trace, cx.to_json(replay_path=shown))
+    report.render_folder(folder, cx, shown)
     return folder

@@ -1,17 +1,38 @@
-"""Replay a counterexample: re-execute its exact schedule and re-check its property."""
+"""Replay a counterexample: re-execute its exact schedule and re-check its property.
+
+``replay(cx)`` rebuilds the world from the trace's target, scenario, params and
+variant, lets the thread named by each schedule entry take its step, finishes
+any remaining operations round-robin, and runs the same checks as every
+engine (properties.checks.check_execution). On the recorded variant the
+schedule must be followable, or the file does not belong to it
+(TraceFileError); on another variant (checking a fix) the run may diverge,
+and ``diverged_at`` says where.
+
+Besides what an execution shows at its end, replay evaluates the state
+invariants (D1, D2, C5, C6, P9, P11: properties.invariants) after every
+scheduling point, as the explorer does, so that a violation which exists
+only mid-run (a D2 state a later step repairs) replays too (``StateWatch``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from model.harness import World, build
-from model.kernel import Kernel, RoundRobin, ScheduleError
+from model.kernel import Kernel, RoundRobin
+from model.params import ParamError
+from model.scenario import ScenarioError
 from model.tracefile import Counterexample, TraceFileError
 from model.variants import Model, resolve
+from properties import invariants as inv
 from properties.checks import check_execution
 from properties.invariants import Violation
 
-__all__ = ["ReplayResult", "replay"]
+__all__ = ["ReplayResult", "replay", "build_world", "StateWatch", "check_all"]
+
+# Called after every scheduling point with the kernel (reports snapshot memory here).
+StepHook = Callable[[Kernel], None]
 
 
 @dataclass
@@ -22,29 +43,119 @@ class ReplayResult:
     reproduced: bool               # the recorded property is violated again
     diverged_at: int | None = None  # schedule index where the variant could not follow it
     mismatches: list[str] = field(default_factory=list)  # recorded steps that differ from the replayed ones
+    prop: str = ""                  # the recorded property
+    note: str = ""                  # e.g. linearizability undecided within its budget
+
+    @property
+    def violation(self) -> Violation | None:
+        """The first violation of the recorded property, if it is reproduced."""
+        return next((v for v in self.violations if v.prop == self.prop), None)
 
 
-def replay(cx: Counterexample, variant: type[Model] | None = None) -> ReplayResult:
+class StateWatch:
+    """The state invariants of a world, evaluated after each step; the first violation of each is kept."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.first: dict[str, Violation] = {}
+
+    def observe(self, k: Kernel) -> None:
+        w, mem, bits = self.world, k.mem, self.world.params.dequeue_bits
+        inflight = sum(1 for r in k.history if r.call >= 0 and r.ret is None)
+        out: list[Violation] = []
+        if w.target == "dequeue":
+            out += inv.d1_packed_index(mem, w.root, bits)
+            out += inv.d2_slot_ownership(mem, w.root, bits, inflight)
+        elif w.target == "chain":
+            for d in inv.chain_reachable(mem, w.root):
+                out += inv.d1_packed_index(mem, d, bits)
+                out += inv.d2_slot_ownership(mem, d, bits, inflight)
+            out += inv.c5_growth(mem, w.root, w.params.init_size, w.cfg.limit)
+            out += inv.c6_drop_only_drained(mem, w.root, bits)
+        elif w.rt is not None:
+            for p in w.pools:
+                out += inv.p9_victim_empty_mark(mem, p, bits)
+                out += inv.p11_registry(mem, p, w.rt)
+        step = k.nsteps - 1
+        for v in out:
+            if v.prop not in self.first:
+                self.first[v.prop] = Violation(v.prop, f"{v.message} (after step {step})", step)
+
+    @property
+    def violations(self) -> list[Violation]:
+        return list(self.first.values())
+
+
+def _undecided() -> tuple[type[BaseException], ...]:
+    try:
+        import properties.linearizability as lin
+    except ImportError:  # pragma: no cover - the module is part of the suite
+        return ()
+    exc = getattr(lin, "Undecided", None)
+    return (exc,) if isinstance(exc, type) and issubclass(exc, BaseException) else ()
+
+
+def check_all(world: World, k: Kernel, watch: StateWatch | None = None) -> tuple[list[Violation], str]:
+    """check_execution plus the watched state invariants (not repeated); and a note if linearizability is undecided."""
+    note = ""
+    try:
+        vs = check_execution(world, k)
+    except _undecided() as e:
+        vs = check_execution(world, k, linearizability=False)
+        note = f"linearizability undecided: {e}"
+    if watch is not None:
+        have = {v.prop for v in vs}
+        vs = vs + [v for v in watch.violations if v.prop not in have]
+    return vs, note
+
+
+def build_world(cx: Counterexample, model: type[Model]) -> World:
+    """The world of ``cx`` on ``model``; TraceFileError if the trace's scenario or params cannot be built."""
+    try:
+        return build(cx.target, cx.scenario, cx.params, model)
+    except (ScenarioError, ParamError) as e:
+        raise TraceFileError(f"the trace's scenario {cx.scenario!r} cannot be run on {cx.target}: {e}") from None
+
+
+def _why_not(k: Kernel, tid: int) -> str:
+    th = k.threads[tid]
+    if th.done:
+        return f"thread {tid} has already finished its operations"
+    return f"thread {tid} is blocked there"
+
+
+def replay(cx: Counterexample, variant: type[Model] | None = None, on_step: StepHook | None = None) -> ReplayResult:
     """Run ``cx``'s schedule on its recorded variant (or ``variant``, to check a fix)."""
     model = variant or resolve(cx.variant)
-    world = build(cx.target, cx.scenario, cx.params, model)
+    world = build_world(cx, model)
     k = world.kernel()
+    watch = StateWatch(world)
+    n = len(k.threads)
     diverged: int | None = None
     for i, tid in enumerate(cx.schedule):
-        if not 0 <= tid < len(k.threads):
-            raise TraceFileError(f"schedule entry {i} names thread {tid}, but the scenario has {len(k.threads)} "
-                                 f"threads")
-        if tid not in k.enabled():
+        if not 0 <= tid < n:
+            raise TraceFileError(f"schedule entry {i} names thread {tid}, but the scenario {cx.scenario!r} has {n} "
+                                 f"thread{'s' if n != 1 else ''}")
+        en = k.enabled()
+        if tid not in en:
             if variant is None:
-                raise TraceFileError(f"the schedule cannot be followed at entry {i} (thread {tid} cannot move): the "
-                                     f"trace does not belong to this scenario and variant")
+                if not en:
+                    raise TraceFileError(f"the schedule has {len(cx.schedule)} entries but the execution ends after "
+                                         f"{i}: the trace does not match its scenario and variant")
+                raise TraceFileError(f"the schedule cannot be followed at entry {i} ({_why_not(k, tid)}): the trace "
+                                     f"does not match its scenario and variant")
             diverged = i
             break
         k.step(tid)
-    try:
-        k.run(RoundRobin())
-    except ScheduleError:  # pragma: no cover - run() only chooses enabled threads
-        pass
+        watch.observe(k)
+        if on_step is not None:
+            on_step(k)
+    rr = RoundRobin()
+    while en := k.enabled():
+        k.step(rr.choose(en, k))
+        watch.observe(k)
+        if on_step is not None:
+            on_step(k)
     mismatches = []
     if variant is None and cx.steps:
         for rec, s in zip(cx.steps, k.trace):
@@ -52,5 +163,6 @@ def replay(cx: Counterexample, variant: type[Model] | None = None) -> ReplayResu
                 mismatches.append(f"step {s.index}: recorded {rec.get('go')!r} by thread {rec.get('thread')}, "
                                   f"replayed {s.label!r} by thread {s.tid}")
                 break
-    vs = check_execution(world, k)
-    return ReplayResult(world, k, vs, any(v.prop == cx.prop for v in vs), diverged, mismatches)
+    vs, note = check_all(world, k, watch)
+    return ReplayResult(world, k, vs, any(v.prop == cx.prop for v in vs), diverged, mismatches, prop=cx.prop,
+                        note=note)

@@ -1,12 +1,20 @@
-"""poolcheck replay FILE: re-execute a counterexample's schedule."""
+"""poolcheck replay FILE: re-execute a counterexample's schedule.
+
+Exit status: 1 while the recorded property is still violated (on the
+recorded variant, or on ``--variant`` to check a fix), 0 when it holds, 2 when
+the file is not a trace this poolcheck can replay (one line saying why).
+``--out DIR`` also writes the replayed execution's report folder there.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from model.tracefile import load
-from model.variants import resolve
-from poolcheck.common import OK, VIOLATION, add_common, emit_json
+from model.tracefile import from_kernel, load
+from model.variants import resolve, spec_of
+from poolcheck import artifacts
+from poolcheck.common import OK, VIOLATION, emit_json
 from poolcheck.replay import replay
 
 NAME = "replay"
@@ -15,27 +23,46 @@ HELP = "re-execute a trace.json; exit 1 while its property is still violated, 0 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("trace", help="path to a trace.json written by any engine")
-    add_common(p)
-    p.set_defaults(variant=None)
+    p.add_argument("--variant", default=None,
+                   help="replay on this variant instead of the recorded one (to check a fix): a name, "
+                        "path/to/file.py:Class or package.module:Class")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of text")
+    p.add_argument("--out", default=None, type=Path,
+                   help="also write the replayed execution's report folder under this directory")
 
 
 def run(args: argparse.Namespace) -> int:
     cx = load(args.trace)
     other = resolve(args.variant) if args.variant else None
     res = replay(cx, other)
-    variant = args.variant or cx.variant
+    variant = spec_of(other) if other is not None else cx.variant
+    v = res.violation
+    folder = None
+    if args.out is not None and v is not None:
+        again = from_kernel(res.kernel, target=cx.target, scenario=cx.scenario, params=cx.params, variant=variant,
+                            prop=cx.prop, message=v.message, engine=cx.engine, violating_step=v.step,
+                            extra=dict(cx.extra, replayed_from=str(args.trace)))
+        folder = artifacts.save(again, args.out)
     if args.json:
         emit_json({"trace": args.trace, "property": cx.prop, "variant": variant, "reproduced": res.reproduced,
-                   "diverged_at": res.diverged_at, "mismatches": res.mismatches,
-                   "violations": [{"property": v.prop, "message": v.message} for v in res.violations],
-                   "steps": len(res.kernel.trace)})
+                   "message": v.message if v else None, "step": v.step if v else None,
+                   "diverged_at": res.diverged_at, "mismatches": res.mismatches, "note": res.note,
+                   "violations": [{"property": x.prop, "message": x.message, "step": x.step} for x in res.violations],
+                   "steps": len(res.kernel.trace), "report": str(folder / "report.html") if folder else None})
+        return VIOLATION if res.reproduced else OK
+    if v is not None:
+        at = f" (step {v.step})" if v.step is not None else ""
+        print(f"REPRODUCED {cx.prop} on {variant} in {len(res.kernel.trace)} steps{at}: {v.message}")
     else:
-        if res.reproduced:
-            msg = next(v.message for v in res.violations if v.prop == cx.prop)
-            print(f"REPRODUCED {cx.prop} on {variant} in {len(res.kernel.trace)} steps: {msg}")
-        else:
-            extra = f" (schedule diverged at entry {res.diverged_at})" if res.diverged_at is not None else ""
-            print(f"HOLDS {cx.prop} on {variant}{extra}")
-        for m in res.mismatches:
-            print(f"warning: {m}")
+        extra = f"; the schedule diverged at entry {res.diverged_at} and was finished round-robin" \
+            if res.diverged_at is not None else ""
+        others = sorted({x.prop for x in res.violations})
+        also = f"; other properties violated: {', '.join(others)}" if others else ""
+        print(f"HOLDS {cx.prop} on {variant}{extra}{also}")
+    for m in res.mismatches:
+        print(f"warning: {m}")
+    if res.note:
+        print(f"note: {res.note}")
+    if folder is not None:
+        print(f"report: {folder / 'report.html'}")
     return VIOLATION if res.reproduced else OK

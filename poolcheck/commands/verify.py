@@ -1,73 +1,80 @@
-"""poolcheck verify: the campaign (the README's main job)."""
+"""poolcheck verify: the campaign (the README's main job).
+
+Runs every stage of poolcheck.campaign on the variant(s), with a progress bar
+per stage, and writes ``--out``/summary.md, index.html, junit.xml and
+campaign.json next to the counterexample folders. Exit status: 0 every
+property holds, 1 a property is violated (or a mutant survived), 2 bad
+usage, 3 a stage ran out of budget (or its engine failed) before its stated
+coverage.
+"""
 
 from __future__ import annotations
 
 import argparse
-import time
+import sys
+from pathlib import Path
 
-from model.harness import build
-from model.params import Params
-from model.schedulers import RandomScheduler
-from model.tracefile import from_kernel
-from model.variants import spec_of
-from poolcheck import artifacts
-from poolcheck.common import OK, VIOLATION, add_common, emit_json, variant_from
-from poolcheck.progress import Progress
-from properties.checks import check_execution
+from model.variants import Model, resolve
+from poolcheck import campaign, summary
+from poolcheck.common import UsageError, emit_json
 
 NAME = "verify"
-HELP = "run the verification campaign on a variant and write reports/summary.md"
-
-# (target, scenario, params): the sampled configurations of the smoke stage.
-SMOKE = [
-    ("dequeue", "push push pop | tail tail", Params(size=2)),
-    ("dequeue", "push push push pop | tail tail | tail", Params(size=2, dequeue_bits=32, start_index=2**32 - 2)),
-    ("dequeue", "push push:nil push pop | tail tail", Params(size=2, dequeue_bits=3, start_index=6)),
-    ("chain", "push push push push pop | tail tail | tail tail", Params(init_size=1, dequeue_limit=4)),
-    ("chain", "push push push | tail tail", Params(init_size=1)),
-    ("pool", "put get | put get | gc", Params(gomaxprocs=2)),
-    ("pool", "put put get | get put | gc procs=1", Params(gomaxprocs=2)),
-]
+HELP = "run the verification campaign (every engine) on a variant; write reports/summary.md and index.html"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_common(p)
-    p.add_argument("--budget", choices=("ci", "thorough"), default="ci", help="campaign budget (default ci)")
+    p.add_argument("--variant", action="append", default=None, metavar="V",
+                   help="variant to check: a registered name, path/to/file.py:Class or package.module:Class; "
+                        "repeat it to check several (default: reference)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of text")
+    p.add_argument("--out", default="reports", type=Path, help="directory for reports (default: reports/)")
+    p.add_argument("--budget", choices=campaign.BUDGETS, default="ci",
+                   help="ci (minutes, the default) or thorough (larger bounds, more examples)")
+    p.add_argument("--stage", action="append", choices=campaign.stage_names(), default=None, metavar="STAGE",
+                   help=f"run only this stage (repeatable): {', '.join(campaign.stage_names())}")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled schedules (default 0)")
 
 
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a directory: give a directory for the reports")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"cannot create --out {out}: {e.strerror or e}") from None
+
+
+def _line(variant: str, res: campaign.StageResult) -> str:
+    word = {"pass": "PASS", "fail": "FAIL", "incomplete": "INCOMPLETE", "error": "ERROR",
+            "unavailable": "SKIP"}.get(res.status, res.status.upper())
+    on = "" if variant == "reference" else f" [{variant}]"
+    text = res.coverage_text or res.note
+    extra = f" ({res.note})" if res.note and res.coverage_text else ""
+    return f"{word:<10} {res.stage:<8}{on} {text}{extra}  {res.seconds:.1f}s"
+
+
 def run(args: argparse.Namespace) -> int:
-    model = variant_from(args)
-    runs = 300 if args.budget == "ci" else 5000
-    t0 = time.monotonic()
-    found: dict[str, str] = {}
-    rows = []
-    with Progress("verify", total=len(SMOKE) * runs) as bar:
-        for ci, (target, scenario, params) in enumerate(SMOKE):
-            bad = 0
-            for i in range(runs):
-                w = build(target, scenario, params, model)
-                k = w.kernel()
-                k.run(RandomScheduler(args.seed * 1_000_003 + ci * 10_007 + i))
-                vs = check_execution(w, k)
-                bar.update(ci * runs + i + 1)
-                if vs and vs[0].prop not in found:
-                    cx = from_kernel(k, target=target, scenario=scenario, params=params, variant=spec_of(model),
-                                     prop=vs[0].prop, message=vs[0].message, engine="sample",
-                                     violating_step=vs[0].step)
-                    found[vs[0].prop] = str(artifacts.save(cx, args.out))
-                if vs:
-                    bad += 1
-            rows.append({"target": target, "scenario": scenario, "runs": runs, "violating_runs": bad})
-    secs = time.monotonic() - t0
+    models: list[type[Model]] = [resolve(v) for v in (args.variant or ["reference"])]
+    _check_out(args.out)
+    quiet = bool(args.json)
+
+    def on_stage(variant: str, res: campaign.StageResult) -> None:
+        if not quiet:
+            print(_line(variant, res), flush=True)
+
+    c = campaign.run(models, budget=args.budget, out=args.out, seed=args.seed, only=args.stage, on_stage=on_stage)
+    paths = summary.write_all(c)
     if args.json:
-        emit_json({"variant": spec_of(model), "budget": args.budget, "verdict": "fail" if found else "pass",
-                   "stages": rows, "violations": found, "seconds": round(secs, 2)})
-    else:
-        for r in rows:
-            print(f"{r['target']:<8} {r['scenario']:<48} {r['runs']:>5} runs  {r['violating_runs']:>5} violating")
-        for prop, path in sorted(found.items()):
-            print(f"FAIL {prop}: {path}")
-        print(f"{'FAIL' if found else 'PASS'} {spec_of(model)}: {len(SMOKE)} configurations, "
-              f"{len(SMOKE) * runs} sampled executions, {secs:.1f}s")
-    return VIOLATION if found else OK
+        obj = c.to_json()
+        obj["files"] = {k: str(v) for k, v in paths.items()}
+        emit_json(obj)
+        return c.exit_status
+    for f in c.findings:
+        where = f" -> {f.folder / 'report.html'}" if f.folder else ""
+        print(f"  {f.prop} ({f.engine}): {f.message}{where}")
+    for s in c.incomplete:
+        print(f"  {s.stage}: {s.status}: {s.note}", file=sys.stderr)
+    variants = ", ".join(r.variant for r in c.runs)
+    print(f"{c.verdict.upper()} {variants}: {len(c.findings)} violation(s), budget {c.budget}, {c.seconds:.1f}s; "
+          f"summary {paths['summary']}, index {paths['index']}, junit {paths['junit']}")
+    return c.exit_status
