@@ -393,9 +393,11 @@ class CleanupStudy:
         return "\n\n".join([
             f"Pools sweep: GOMAXPROCS={c.gomaxprocs}; every pool was used in the previous cycle and in this one "
             f"(in oldPools and allPools); items = 0, or 1 per pool in P0's private slot.\n\n" + self.pools_table(),
-            f"Items sweep: {c.items_pools} busy pools, GOMAXPROCS={c.gomaxprocs}; item j Put into pool "
-            f"j mod {c.items_pools} on P (j div {c.items_pools}) mod {c.gomaxprocs}, through the model's Pool.Put "
-            f"(set-up, not counted).\n\n" + self.items_table(),
+            f"Items sweep: {c.items_pools} busy pools, GOMAXPROCS={c.gomaxprocs}; item j goes to pool "
+            f"j mod {c.items_pools} on P (j div {c.items_pools}) mod {c.gomaxprocs}: through the model's Pool.Put "
+            f"for the private slots and for every push that grows a chain, the pushes in between fast-forwarded "
+            f"(slots and head written as pushHead writes them; tests check the state equals Put item by item). "
+            f"Placement is set-up, not counted.\n\n" + self.items_table(),
             f"Retention: {c.idle_pools} pools each get {c.idle_items} objects, then go idle (no Put or Get) "
             f"for {c.idle_gcs} GCs.\n\n" + self.retention_table(),
             "\n".join(f"- {x}" for x in self.findings()),

@@ -101,6 +101,13 @@ class VictimConfig:
     series_interval: int = 16
     series_workloads: tuple[str, ...] = ("drift", "idle")
 
+    def __post_init__(self) -> None:
+        if self.table_interval not in self.intervals or self.series_interval not in self.intervals:
+            raise ValueError(f"table_interval {self.table_interval} and series_interval {self.series_interval} must "
+                             f"be among the swept intervals {self.intervals}")
+        if min(self.intervals) < 1 or self.ticks < max(self.intervals):
+            raise ValueError(f"intervals {self.intervals} must be >= 1 and at most ticks = {self.ticks}")
+
 
 FULL = VictimConfig()
 QUICK = VictimConfig(ticks=128, intervals=(4, 16, 32))
