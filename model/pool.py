@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from model.effects import (
+    ADD,
+    Effect,
     Gen,
     alloc,
     atomic_load,
@@ -140,10 +142,14 @@ class Pool:
         """``p.New()``: a fresh object, identified by a negative token.
 
         DEVIATION: allocation is bookkeeping, not a shared access (silent).
+        The identity counter newSeq is bumped with an atomic add, not a plain
+        read and write: two goroutines calling New are not synchronised in Go
+        and need not be, and plain accesses to the model's counter were
+        reported as a data race (P8) on the reference. The price is a
+        happens-before edge between New calls that Go does not have.
         """
-        seq = yield plain_read(self.rt.new_seq, "pool.go:Get: x = p.New()", silent=True)
-        yield plain_write(self.rt.new_seq, (seq + 1,), "pool.go:Get: x = p.New()", silent=True)
-        return -(seq + 1)
+        seq = yield Effect(ADD, self.rt.new_seq, 1, (1 << 64) - 1, "pool.go:Get: x = p.New()", True)
+        return -int(seq)
 
     # -- pool.go ---------------------------------------------------------
     def put(self, x: Any) -> Gen[None]:

@@ -1,0 +1,331 @@
+"""Running the Hypothesis engines outside pytest: the machines and the scenario searches.
+
+``fuzz(targets, examples, model, seed, out, progress)`` runs, for each
+target, three searches of ``examples`` examples each:
+
+- ``machine``: the layer's RuleBasedStateMachine (properties/machines.py),
+  sequential operations against the specification;
+- ``choices``: concurrent scenarios under burst schedules
+  (properties/scenarios.py);
+- ``pct``: concurrent scenarios under PCT schedules (properties/pct.py).
+
+Each search stops at its first failing example and lets Hypothesis shrink it
+(``hypothesis.find`` for scenarios; the state-machine test for machines, whose
+last replay is the shrunk program). The shrunk counterexample is written
+through poolcheck.artifacts (``<out>/<prop>-<variant>-<hash>/trace.json``),
+so ``poolcheck replay`` re-executes it. A machine's program is turned into a
+scenario (its operations, thread by thread) and a schedule (each operation run
+to its end, in the machine's order); that replay re-checks the execution with
+properties.checks, so a violation only the machine's specification sees (P4's
+exact lookup order) has no trace file; its Hypothesis program is reported
+instead.
+
+Seeds make runs reproducible: the same (seed, targets, examples, variant)
+gives the same examples and the same counterexamples. ``seed=None`` draws
+fresh randomness. No example database is used (``database=None``), so a run
+does not depend on earlier runs.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, find, settings
+from hypothesis import seed as hseed
+from hypothesis.errors import NoSuchExample
+from hypothesis.reporting import with_reporter
+from hypothesis.stateful import get_state_machine_test
+
+from model.harness import build
+from model.kernel import ScheduleError
+from model.scenario import ScenarioError, parse
+from model.tracefile import Counterexample, from_kernel
+from model.variants import Model, spec_of
+from poolcheck import artifacts
+from properties.checks import check_execution
+from properties.linearizability import Undecided
+from properties.machines import LayerMachine, PropertyViolation, machine_for
+from properties.scenarios import Case, Outcome, counterexample, run_case
+from properties.scenarios import cases as case_strategy
+
+__all__ = ["FuzzViolation", "FuzzResult", "fuzz", "search_cases", "search_machine", "SEARCHES", "TARGETS",
+           "fuzz_settings"]
+
+TARGETS = ("dequeue", "chain", "pool")
+SEARCHES = ("machine", "choices", "pct")
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class FuzzViolation:
+    """One shrunk counterexample.
+
+    ``length`` is the number of operations in it, ``threads`` the number of
+    threads; ``example`` is the shrunk case (scenarios) or the Hypothesis
+    program (machines); ``trace_path`` is None when nothing was written
+    (``out`` not given, or a machine violation replay cannot re-check).
+    """
+
+    prop: str
+    message: str
+    target: str
+    search: str
+    counterexample: Counterexample | None
+    trace_path: Path | None
+    length: int
+    threads: int
+    example: str
+    examples_to_find: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"property": self.prop, "message": self.message, "target": self.target, "search": self.search,
+                "operations": self.length, "threads": self.threads, "example": self.example,
+                "examples_to_find": self.examples_to_find,
+                "trace": str(self.trace_path) if self.trace_path else None}
+
+
+@dataclass
+class FuzzResult:
+    """The outcome of ``fuzz``: ``verdict`` is "pass" or "fail" ("incomplete" if a check was undecided)."""
+
+    verdict: str
+    violations: list[FuzzViolation] = field(default_factory=list)
+    examples_run: int = 0
+    seconds: float = 0.0
+    time_to_first_violation: float | None = None
+    per_target: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "examples_run": self.examples_run, "seconds": round(self.seconds, 3),
+                "time_to_first_violation": None if self.time_to_first_violation is None
+                else round(self.time_to_first_violation, 3),
+                "per_target": self.per_target, "violations": [v.to_json() for v in self.violations]}
+
+
+def fuzz_settings(examples: int, derandomize: bool = False) -> settings:
+    """Settings for a search outside pytest: no deadline, no database, every health check off."""
+    return settings(max_examples=examples, deadline=None, database=None, derandomize=derandomize,
+                    suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False)
+
+
+def _sub_seed(seed: int, *parts: str) -> int:
+    return zlib.crc32(":".join((str(seed),) + parts).encode())
+
+
+class _Clock:
+    """Shared counters of one fuzz run, for progress and time-to-first-violation."""
+
+    def __init__(self, progress: Progress | None, t0: float) -> None:
+        self.progress = progress
+        self.t0 = t0
+        self.examples = 0
+        self.violations = 0
+        self.first: float | None = None
+        self.undecided = 0
+
+    def tick(self, target: str, search: str, n: int, failed: bool) -> None:
+        self.examples += 1
+        if failed and self.first is None:
+            self.first = time.monotonic() - self.t0
+        if self.progress is not None:
+            self.progress({"target": target, "search": search, "examples": self.examples, "search_examples": n,
+                           "violations": self.violations + (1 if failed else 0),
+                           "elapsed": time.monotonic() - self.t0})
+
+
+# -- scenario searches ------------------------------------------------------
+def search_cases(target: str, kind: str, model: type[Model] = Model, examples: int = 200, seed: int | None = 0,
+                 clock: _Clock | None = None) -> tuple[int, Outcome | None, int]:
+    """Search concurrent cases of ``kind``; return (examples run, the shrunk failing outcome or None, examples to
+    the first failure)."""
+    clock = clock or _Clock(None, time.monotonic())
+    n = 0
+    first = 0
+
+    def fails(case: Case) -> bool:
+        nonlocal n, first
+        n += 1
+        try:
+            failed = run_case(case, model).failed
+        except Undecided:
+            clock.undecided += 1
+            failed = False
+        if failed and not first:
+            first = n
+        clock.tick(target, kind, n, failed)
+        return failed
+
+    rng = random.Random(_sub_seed(seed, target, kind)) if seed is not None else None
+    try:
+        case = find(case_strategy(target, kind, model), fails, settings=fuzz_settings(examples), random=rng)
+    except NoSuchExample:
+        return n, None, 0
+    return n, run_case(case, model), first
+
+
+# -- machine searches -------------------------------------------------------
+@dataclass
+class _MachineFailure:
+    machine: LayerMachine
+    error: BaseException
+    program: str
+
+
+def search_machine(target: str, model: type[Model] = Model, examples: int = 200, seed: int | None = 0,
+                   clock: _Clock | None = None) -> tuple[int, _MachineFailure | None, int]:
+    """Run ``target``'s state machine for ``examples`` examples; return (examples run, the shrunk failure or
+    None, examples to the first failure)."""
+    clock = clock or _Clock(None, time.monotonic())
+    cls = machine_for(target, model)
+    n = 0
+    first = 0
+    current: list[LayerMachine] = []
+
+    raised = [PropertyViolation.raised]
+
+    def factory() -> LayerMachine:
+        nonlocal n, first
+        if current:
+            failed = PropertyViolation.raised != raised[0]
+            raised[0] = PropertyViolation.raised
+            if failed and not first:
+                first = n
+            clock.tick(target, "machine", n, failed)
+        n += 1
+        m = cls()
+        current[:] = [m]
+        return m
+
+    # get_state_machine_test accepts any factory (its docs: "anything which returns an instance").
+    test = get_state_machine_test(factory, settings=fuzz_settings(examples))  # type: ignore[arg-type]
+    if seed is not None:
+        test = hseed(_sub_seed(seed, target, "machine"))(test)
+    lines: list[str] = []
+    try:
+        with with_reporter(lambda s: lines.append(str(s))):
+            test()
+    except Exception as e:  # the shrunk failure, replayed last by Hypothesis
+        first = first or n
+        clock.tick(target, "machine", n, True)
+        notes = [str(x) for x in getattr(e, "__notes__", [])]  # Hypothesis attaches the program as notes
+        program = "\n".join(x for x in notes + lines if x.strip())
+        return n, _MachineFailure(current[0], e, program), first
+    if current:
+        clock.tick(target, "machine", n, False)
+    return n, None, 0
+
+
+def _machine_violation(f: _MachineFailure) -> tuple[str, str]:
+    if isinstance(f.error, PropertyViolation):
+        return f.error.violation.prop, f.error.violation.message
+    return "G1", f"the {f.machine.target} machine raised {type(f.error).__name__}: {f.error}"
+
+
+def machine_counterexample(f: _MachineFailure, model: type[Model]) -> tuple[Counterexample | None, str]:
+    """The machine's program as a replayable Counterexample, or (None, why not)."""
+    m = f.machine
+    prop, message = _machine_violation(f)
+    nthreads = max((t for t, _, _ in m.log), default=-1) + 1
+    words: list[list[str]] = [[] for _ in range(nthreads)]
+    for t, w, _ in m.log:
+        words[t].append(w)
+    if not m.log or any(not ws for ws in words):
+        return None, "the machine's program leaves a thread without operations, which a scenario cannot express"
+    text = " | ".join(" ".join(ws) for ws in words)
+    try:
+        sc = parse(m.target, text, model.multi_producer)
+        world = build(m.target, sc, m.params, model)
+        k = world.kernel()
+        for t, _, _ in m.log:
+            k.run_op(t)
+        vs = check_execution(world, k)
+    except (ScenarioError, ScheduleError, Undecided) as e:
+        return None, f"the program cannot be replayed as a scenario: {e}"
+    if not vs:
+        return None, (f"{prop} is seen by the machine's specification only; replaying the execution re-checks "
+                      f"properties.checks, which does not evaluate it")
+    same = [v for v in vs if v.prop == prop]
+    v = same[0] if same else vs[0]
+    cx = from_kernel(k, target=m.target, scenario=text, params=m.params, variant=spec_of(model), prop=v.prop,
+                     message=message if same else v.message, engine="hypothesis", violating_step=v.step,
+                     extra={"search": "machine", "machine_property": prop, "machine_message": message,
+                            "machine_program": f.program, "threads": nthreads, "operations": len(m.log),
+                            "all_violations": sorted({x.prop for x in vs})})
+    return cx, ""
+
+
+# -- the whole run ----------------------------------------------------------
+def fuzz(targets: Sequence[str] = TARGETS, examples: int = 200, model: type[Model] = Model,
+         seed: int | None = 0, out: Path | None = None,
+         progress: Callable[[dict[str, Any]], None] | None = None) -> FuzzResult:
+    """Run every machine and scenario search on ``targets`` for ``model``; write counterexamples under ``out``.
+
+    ``examples`` is the budget of each search (three per target). ``progress``
+    is called after every example with a dict: target, search, examples (so far,
+    all searches), search_examples, violations, elapsed.
+    """
+    bad = [t for t in targets if t not in TARGETS]
+    if bad:
+        raise ValueError(f"unknown target {bad[0]!r}: use one of {', '.join(TARGETS)}")
+    if examples < 1:
+        raise ValueError(f"examples={examples}: give at least 1")
+    t0 = time.monotonic()
+    clock = _Clock(progress, t0)
+    res = FuzzResult("pass")
+    for target in targets:
+        row: dict[str, Any] = {}
+        for search in SEARCHES:
+            ts = time.monotonic()
+            if search == "machine":
+                n, mf, first = search_machine(target, model, examples, seed, clock)
+                v = _from_machine(target, mf, model, out, first) if mf is not None else None
+            else:
+                n, outcome, first = search_cases(target, search, model, examples, seed, clock)
+                v = _from_outcome(target, search, outcome, model, out, first) if outcome is not None else None
+            if v is not None:
+                res.violations.append(v)
+                clock.violations += 1
+            row[search] = {"examples": n, "verdict": "fail" if v is not None else "pass",
+                           "seconds": round(time.monotonic() - ts, 3),
+                           "property": v.prop if v is not None else None}
+        row["examples"] = sum(r["examples"] for r in row.values())
+        row["verdict"] = "fail" if any(r["verdict"] == "fail" for r in row.values() if isinstance(r, dict)) \
+            else "pass"
+        res.per_target[target] = row
+    res.examples_run = clock.examples
+    res.seconds = time.monotonic() - t0
+    res.time_to_first_violation = clock.first
+    if res.violations:
+        res.verdict = "fail"
+    elif clock.undecided:
+        res.verdict = "incomplete"
+    return res
+
+
+def _from_outcome(target: str, search: str, o: Outcome, model: type[Model], out: Path | None,
+                  first: int) -> FuzzViolation:
+    v = o.violations[0]
+    cx = counterexample(o, model, "hypothesis", extra={"search": search, "examples_to_find": first})
+    path = artifacts.save(cx, out) / "trace.json" if out is not None else None
+    return FuzzViolation(v.prop, v.message, target, search, cx, path, o.case.nops, o.case.nthreads, str(o.case),
+                         first)
+
+
+def _from_machine(target: str, f: _MachineFailure, model: type[Model], out: Path | None,
+                  first: int) -> FuzzViolation:
+    prop, message = _machine_violation(f)
+    cx, why = machine_counterexample(f, model)
+    path = artifacts.save(cx, out) / "trace.json" if (cx is not None and out is not None) else None
+    m = f.machine
+    threads = len({t for t, _, _ in m.log})
+    example = f.program if cx is None else f"{cx.scenario!r} (sequential schedule)\n{f.program}"
+    if why:
+        message = f"{message} [no trace: {why}]"
+    return FuzzViolation(prop, message, target, "machine", cx, path, len(m.log), threads, example, first)
