@@ -73,7 +73,7 @@ class ChainDropWithoutCas(Model):
                    "stalled consumer moves tail back onto a dequeue already dropped (it rejoins the chain: "
                    "retained, and walked again by every popTail)")
     expected = ("C8",)
-    witness = ("chain", "push push push | tail tail | tail tail", Params(init_size=1, dequeue_limit=1))
+    witness = ("chain", "push push push pop pop pop | tail | tail", Params(init_size=1, dequeue_limit=1))
     PoolChain = _DropWithoutCasChain
 
 
