@@ -1,0 +1,100 @@
+"""poolcheck conform: the model against the real Go implementation (and Go's tests against the mutants)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from model.variants import spec_of
+from poolcheck.common import OK, VIOLATION, UsageError, add_common, emit_json, variant_from
+from poolcheck.progress import Progress
+
+NAME = "conform"
+HELP = ("compare the model with Go's poolqueue.go and sync.Pool step by step on generated sequences "
+        "(and run Go's own pool tests against the mutants with --go-tests)")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_common(p)
+    p.add_argument("--examples", type=int, default=200,
+                   help="generated sequences per target (dequeue, chain, pool; default 200)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated sequences (default 0)")
+    p.add_argument("--targets", default="dequeue,chain,pool",
+                   help="comma-separated targets to compare (default dequeue,chain,pool)")
+    p.add_argument("--go-tests", action="store_true",
+                   help="also run Go's own pool tests (go test -short -run Pool sync) against every mutant with a "
+                        "Go counterpart")
+    p.add_argument("--race", action="store_true", help="with --go-tests: also run them with -race")
+    p.add_argument("--full", action="store_true", help="with --go-tests: run Go's tests without -short")
+
+
+def _go_tests(args: argparse.Namespace, quiet: bool) -> list[dict[str, Any]]:
+    from properties.conformance.gomutants import GO_MUTANTS, NO_GO_COUNTERPART, run_go_tests
+
+    modes = [False] + ([True] if args.race else [])
+    names = ["reference"] + sorted(GO_MUTANTS)
+    rows: list[dict[str, Any]] = []
+    with Progress("go test", total=len(names) * len(modes)) as bar:
+        done = 0
+        for name in names:
+            row: dict[str, Any] = {"name": name}
+            for race in modes:
+                r = run_go_tests(name, race=race, short=not args.full)
+                assert r is not None
+                row["race" if race else "short" if not args.full else "full"] = {
+                    "killed": r.killed, "status": r.status, "test": r.test, "seconds": r.seconds,
+                    "tests_run": r.tests_run, "cell": r.cell()}
+                done += 1
+                bar.update(done, mutant=name)
+            rows.append(row)
+    for name, why in sorted(NO_GO_COUNTERPART.items()):
+        rows.append({"name": name, "no_go_counterpart": why})
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    import properties.conformance as conf
+
+    if args.examples < 1:
+        raise UsageError(f"--examples must be at least 1, not {args.examples}")
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    bad = [t for t in targets if t not in conf.TARGETS]
+    if bad or not targets:
+        raise UsageError(f"--targets {args.targets!r}: use a comma-separated list of {', '.join(conf.TARGETS)}")
+    model = variant_from(args)
+    try:
+        with Progress("conform", total=args.examples * len(targets)) as bar:
+            res = conf.run(examples=args.examples, seed=args.seed, progress=bar, model=model, targets=targets)
+        go_rows = _go_tests(args, args.json) if args.go_tests else []
+    except conf.GoNotFound as e:
+        raise UsageError(str(e)) from None
+    except conf.DriverError as e:
+        sys.stderr.write(f"poolcheck: error: {e}\n")
+        return 2
+    ref_failed = any(r["name"] == "reference" and any(isinstance(v, dict) and v.get("killed") for v in r.values())
+                     for r in go_rows)
+    if args.json:
+        out = {"variant": spec_of(model), **res.to_json(), "verdict": "mismatch" if res.mismatches else "agree"}
+        if args.go_tests:
+            out["go_tests"] = go_rows
+        emit_json(out)
+    else:
+        for t, c in res.per_target.items():
+            print(f"{t:<8} {c['sequences']:>7} sequences {c['operations']:>9} operations")
+        for m in res.mismatches:
+            print("MISMATCH " + str(m))
+        for r in go_rows:
+            if "no_go_counterpart" in r:
+                print(f"go-tests {r['name']:<24} n/a: {r['no_go_counterpart']}")
+                continue
+            cells = "  ".join(f"{k}: {v['cell']}" for k, v in r.items() if isinstance(v, dict))
+            print(f"go-tests {r['name']:<24} {cells}")
+        verdict = "FAIL" if res.mismatches else "PASS"
+        print(f"{verdict} {spec_of(model)} vs {res.go_version}: {res.sequences} sequences, {res.operations} operations "
+              f"compared, {len(res.mismatches)} mismatch(es), {res.seconds:.1f}s")
+        if ref_failed:
+            print("FAIL Go's own pool tests fail on the unmodified source: "
+                  + json.dumps([r for r in go_rows if r["name"] == "reference"]))
+    return VIOLATION if res.mismatches or ref_failed else OK
