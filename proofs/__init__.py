@@ -1,0 +1,1 @@
+"""Exhaustive and symbolic engines: what is proved within stated bounds."""

@@ -1,0 +1,164 @@
+"""Exhaustive exploration of every interleaving of a scenario (DESIGN.md sections 2, 5 and 6).
+
+``explore(target, scenario, params, model)`` checks every interleaving of
+the scenario's operations, at the kernel's granularity (one scheduling point
+per shared-memory access), against every property of the catalog that a
+state, a step, a history or a final state can violate, and returns an
+ExploreResult: the verdict, each violated property with a shortest
+counterexample (a model.tracefile.Counterexample that ``poolcheck replay``
+re-executes), the numbers of states and transitions, the depth, the
+reachability goals and whether they were reached.
+
+Verdicts: "pass" (complete search, no violation, every declared goal
+reached), "fail" (a violation, or a declared goal never reached: the bounds
+did not exercise the code, so a pass would be vacuous) and "incomplete"
+(``max_states`` ran out first; never a pass).
+
+The search (proofs/explore_search.py) is breadth-first over packed integer
+states with hashing; thread-local states are memoised generator replays
+(proofs/explore_local.py); linearizability is checked against the abstract
+deque kept as ghost state at linearization points (proofs/explore_lin.py);
+the reduction (``reduction=True``) is thread symmetry between identical
+thieves (proofs/explore_symmetry.py). docs/explorer.md explains all of it
+with measured figures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.harness import build
+from model.params import Params
+from model.tracefile import Counterexample
+from model.variants import Model, spec_of
+from proofs.explore_cx import build_counterexample
+from proofs.explore_goals import declared_goals
+from proofs.explore_search import Search
+
+__all__ = ["explore", "ExploreResult", "ExploreViolation", "VERDICTS"]
+
+VERDICTS = ("pass", "fail", "incomplete")
+
+
+@dataclass
+class ExploreViolation:
+    """A violated property with its shortest counterexample.
+
+    ``length`` is the number of scheduling points up to and including the
+    violating step; ``replayable`` says whether ``poolcheck replay`` reports
+    the property again at the end of the recorded run (see proofs/explore_cx.py).
+    """
+
+    prop: str
+    message: str
+    counterexample: Counterexample
+    length: int
+    replayable: bool = True
+    seconds: float = 0.0
+
+
+@dataclass
+class ExploreResult:
+    target: str
+    scenario: str
+    variant: str
+    params: Params
+    verdict: str
+    violations: list[ExploreViolation]
+    states: int
+    transitions: int
+    max_depth: int
+    seconds: float
+    complete: bool
+    goals: dict[str, bool]
+    time_to_first_violation: float | None
+    reduction: bool = True
+    terminal_states: int = 0
+    goal_descriptions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def unreached_goals(self) -> list[str]:
+        return [g for g, ok in self.goals.items() if not ok]
+
+    @property
+    def vacuous(self) -> bool:
+        """Complete, no violation, but a declared goal was never reached."""
+        return self.complete and not self.violations and bool(self.unreached_goals)
+
+    @property
+    def states_per_second(self) -> float:
+        return self.states / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        """One line: verdict, configuration and figures."""
+        figures = (f"{self.states:,} states, {self.transitions:,} transitions, depth {self.max_depth}, "
+                   f"{self.seconds:.1f}s ({self.states_per_second:,.0f} states/s), reduction "
+                   f"{'on' if self.reduction else 'off'}")
+        what = f"{self.target} \"{self.scenario}\" on {self.variant}"
+        if self.verdict == "pass":
+            goals = f"; goals reached: {', '.join(self.goals)}" if self.goals else "; no goals declared"
+            return f"PASS {what}: every interleaving checked, {figures}{goals}"
+        if self.verdict == "incomplete":
+            return f"INCOMPLETE {what}: --max-states reached before the search was complete, {figures}"
+        if self.violations:
+            props = ", ".join(f"{v.prop} (length {v.length})" for v in self.violations)
+            return f"FAIL {what}: {props}; {figures}"
+        return (f"FAIL {what}: vacuous, goal(s) never reached: {', '.join(self.unreached_goals)} (the bounds do not "
+                f"exercise that code; enlarge the scenario); {figures}")
+
+    def to_json(self, traces: dict[str, str] | None = None) -> dict[str, Any]:
+        """The --json object; ``traces`` maps a property to the path of its trace.json."""
+        return {
+            "target": self.target, "scenario": self.scenario, "variant": self.variant,
+            "params": self.params.to_json(), "verdict": self.verdict,
+            "violations": [{"property": v.prop, "message": v.message, "length": v.length,
+                            "replayable": v.replayable,
+                            "trace": (traces or {}).get(v.prop)} for v in self.violations],
+            "states": self.states, "transitions": self.transitions, "max_depth": self.max_depth,
+            "seconds": round(self.seconds, 3), "states_per_second": round(self.states_per_second),
+            "complete": self.complete, "reduction": self.reduction, "terminal_states": self.terminal_states,
+            "goals": dict(self.goals), "unreached_goals": self.unreached_goals,
+            "time_to_first_violation": (None if self.time_to_first_violation is None
+                                        else round(self.time_to_first_violation, 3)),
+        }
+
+
+def explore(target: str, scenario: str, params: Params, model: type[Model] = Model, *, reduction: bool = True,
+            max_states: int | None = None,
+            progress: Callable[[dict[str, Any]], None] | None = None) -> ExploreResult:
+    """Check every interleaving of ``scenario`` on ``model`` (see the module docstring).
+
+    Raises ScenarioError or ParamError on bad input; ValueError if
+    ``max_states`` is not positive.
+    """
+    if max_states is not None and max_states < 1:
+        raise ValueError(f"max_states must be at least 1, not {max_states}")
+    world = build(target, scenario, params, model)
+    text = str(world.scenario)
+    goals = declared_goals(target, world.scenario, world.params)
+    search = Search(world, goals, reduction=reduction, max_states=max_states, progress=progress)
+    search.run()
+    variant = spec_of(model)
+    violations: list[ExploreViolation] = []
+    t0 = time.monotonic()
+    for hit in sorted(search.hits.values(), key=lambda h: (h.length, h.prop)):
+        built = build_counterexample(search, hit, world, variant, text,
+                                     {"states": search.states, "reduction": reduction})
+        violations.append(ExploreViolation(hit.prop, hit.message, built.counterexample, hit.length, built.replayable,
+                                           hit.seconds))
+    seconds = search.seconds + (time.monotonic() - t0)
+    if violations:
+        verdict = "fail"
+    elif not search.complete:
+        verdict = "incomplete"
+    elif any(not ok for ok in search.reached.values()):
+        verdict = "fail"
+    else:
+        verdict = "pass"
+    return ExploreResult(target, text, variant, world.params, verdict, violations, search.states,
+                         search.transitions, search.max_depth, seconds, search.complete, dict(search.reached),
+                         search.time_first, reduction, search.terminal_states,
+                         {g.name: g.description for g in goals})

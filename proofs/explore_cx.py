@@ -1,0 +1,132 @@
+"""From a search hit to a replayable counterexample (DESIGN.md section 7).
+
+The search finds a shortest path of canonical moves to the state (or step)
+where a property fails. Here it becomes a concrete schedule (the symmetry
+undone), is re-executed by the kernel (model.kernel, the same steps: one
+scheduling point per non-silent effect), finished round-robin as
+``poolcheck replay`` finishes it, and checked with
+properties.checks.check_execution, so the counterexample is confirmed by an
+engine independent of the search before it is reported.
+
+Replay checks what one execution shows at its end: faults, races (by the
+happens-before tracker), the terminal predicates, D9, P5 and linearizability
+of the history. Some violations the explorer sees exist only mid-run (a D2
+state that a later step repairs); for those the schedule is extended, in
+breadth-first order, to a completion whose end state shows the property too.
+When none does within a small budget, the counterexample is still written,
+marked ``"replayable": false`` in its extra data with the reason.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from model.harness import World
+from model.kernel import Kernel, RoundRobin
+from model.memory import enabled
+from model.tracefile import Counterexample, from_kernel
+from proofs.explore_search import LMASK, Hit, Search
+from properties.checks import check_execution
+from properties.invariants import Violation
+
+__all__ = ["Built", "build_counterexample"]
+
+COMPLETION_BUDGET = 2000
+"""Search states tried when looking for a completion whose end state shows the property."""
+
+
+@dataclass
+class Built:
+    counterexample: Counterexample
+    replayable: bool
+    schedule_length: int
+
+
+def _run(world: World, schedule: list[int], complete: list[int] | None) -> tuple[Kernel, int]:
+    """Run ``schedule`` (then ``complete``, then round-robin) on a fresh kernel; return it and the violating step."""
+    k = world.kernel()
+    for t in schedule:
+        k.step(t)
+    violating = max(len(k.trace) - 1, 0)
+    for t in complete or []:
+        if t in k.enabled():
+            k.step(t)
+    k.run(RoundRobin())
+    return k, violating
+
+
+def _check(world: World, k: Kernel) -> list[Violation]:
+    try:
+        return check_execution(world, k)
+    except Exception as e:  # the history checker's budget (Undecided): not a confirmation
+        if type(e).__name__ == "Undecided":
+            return check_execution(world, k, linearizability=False)
+        raise
+
+
+def _completions(search: Search, schedule: list[int], prop: str) -> list[int] | None:
+    """A breadth-first search from the end of ``schedule`` for a completion whose final state violates ``prop``."""
+    m, g, fields = search.initial()
+    mem = search.mems[m]
+    for t in schedule:
+        mem, g, fields, ok = search._concrete_step(mem, g, fields, t)
+        if not ok:
+            return None
+    todo: deque[tuple[tuple[Any, ...], int, list[int], list[int]]] = deque([(mem, g, fields, [])])
+    seen = 0
+    table = search.table
+    while todo and seen < COMPLETION_BUDGET:
+        mem, g, fields, suffix = todo.popleft()
+        seen += 1
+        lids = [f & LMASK for f in fields]
+        live = [t for t, lid in enumerate(lids) if table.eff[lid] is not None]
+        if not live:
+            if any(v.prop == prop for v in search.checks.terminal(mem, search.ghosts[g][2])):
+                return suffix
+            continue
+        for t in live:
+            eff = table.eff[lids[t]]
+            assert eff is not None
+            if not enabled(mem, eff, t):
+                continue
+            mem2, g2, f2, ok = search._concrete_step(mem, g, fields, t)
+            if ok:
+                todo.append((mem2, g2, f2, suffix + [t]))
+    return None
+
+
+def build_counterexample(search: Search, hit: Hit, world: World, variant: str, scenario: str,
+                         extra: dict[str, Any]) -> Built:
+    """The confirmed counterexample for ``hit`` (see the module docstring)."""
+    moves = search.path(hit.idx)
+    first: tuple[Kernel, int, list[int]] | None = None
+    for ext in (hit.extra,) + hit.alternatives:
+        schedule = search.concrete_schedule(moves, ext)
+        k, violating = _run(world, schedule, None)
+        if first is None:
+            first = (k, violating, schedule)
+        if any(v.prop == hit.prop for v in _check(world, k)):
+            return Built(_cx(k, world, variant, scenario, hit, violating, extra, True, ""), True, len(schedule))
+    assert first is not None
+    k, violating, schedule = first
+    suffix = _completions(search, schedule, hit.prop)
+    if suffix is not None:
+        k2, violating2 = _run(world, schedule, suffix)
+        if any(v.prop == hit.prop for v in _check(world, k2)):
+            return Built(_cx(k2, world, variant, scenario, hit, violating2, extra, True, ""), True, len(schedule))
+    why = (f"{hit.prop} holds again at the end of every completion tried (the explorer saw it at step "
+           f"{violating}; replay checks end-of-run properties only)")
+    return Built(_cx(k, world, variant, scenario, hit, violating, extra, False, why), False, len(schedule))
+
+
+def _cx(k: Kernel, world: World, variant: str, scenario: str, hit: Hit, violating: int, extra: dict[str, Any],
+        replayable: bool, why: str) -> Counterexample:
+    data = dict(extra)
+    data["length"] = hit.length
+    data["replayable"] = replayable
+    if why:
+        data["not_replayable_because"] = why
+    return from_kernel(k, target=world.target, scenario=scenario, params=world.params, variant=variant,
+                       prop=hit.prop, message=hit.message, engine="explore", violating_step=violating, extra=data)

@@ -1,0 +1,625 @@
+"""The explicit-state search: breadth-first over packed integer states.
+
+State. A global state is (memory, ghost, per thread: local state and
+pending linearization record). The ghost is the abstract deque of the
+linearizability check (proofs/explore_lin.py) and the history so far as a
+multiset of (operation, argument, result, epoch) records (what the terminal
+checks read; keeping it global rather than per thread lets threads that
+returned different values earlier share their local state). Memory tuples
+and ghosts are interned to ids; thread-local states are lids
+(proofs/explore_local.py); so a state packs into one Python int::
+
+    bits [0, 28)           memory id
+    bits [28, 48)          ghost id
+    then per thread 40 bits: lid (24 bits) | pending id (16 bits) << 24
+
+Hashing an int is cheap, a state costs one dict entry, a step that only
+loads (40% of all steps) keeps the memory id without touching the tuple, and
+a successor differs from its parent in one field.
+
+Steps. A step lets one thread perform its pending effect with
+model.memory.apply (the one definition of every effect), then every silent
+effect that follows within the same operation (model/kernel.py's rule: a
+new operation's first effect is always a scheduling point). So steps here
+are exactly the kernel's scheduling points and a path replays as a kernel
+schedule.
+
+Order. Breadth-first, layer by layer. Every step advances one thread's local
+state by at least one result, so every path to a state has the same length
+(its depth is a function of the local states) and the graph is acyclic: the
+first violation of each property found is at the least depth, i.e. its
+counterexample is a shortest one.
+
+Checks (per state unless said): D1, D2, C5, C6, P9, P11 (explore_checks);
+P7 and G1 when apply raises Fault or the model raises GoPanic (per step);
+P5 on every stop-the-world with the memory before it (per step); D9 on every
+failed headTail CompareAndSwap (per step); D5/C4 at every linearization
+point and return (per step, explore_lin); data races D7/C7/P8: two threads
+whose next steps make conflicting plain accesses (same cell, one a write;
+silent accesses of the step included) are both enabled in a reachable state,
+so the two accesses can be adjacent in an execution with nothing ordering
+them; terminal states: properties.checks.check_final_state; a state where no
+thread can move but some are unfinished: G1 (deadlock).
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from model.effects import CAS, LOAD, LOCK, PIN, PLAIN_KINDS, READ, STW, WRITE, Effect
+from model.harness import World
+from model.memory import Fault, apply, enabled, location_name
+from proofs.explore_checks import StateChecks
+from proofs.explore_goals import Goal
+from proofs.explore_lin import LP_NONE, Items, LinMonitor, lp_kind
+from proofs.explore_local import LocalTable, Panic, Ret
+from proofs.explore_symmetry import Symmetry
+from properties.checks import race_property
+from properties.invariants import p5_stw_cleanup
+
+__all__ = ["Search", "SearchTooLarge", "Hit", "Ghost", "Record", "LMASK", "LW"]
+
+Record = tuple[int, int, str, Any, Any, int]
+"""A finished operation: (tid, seq, name, arg, result, epoch at return); tid, seq -1 when threads are symmetric."""
+Ghost = tuple[Items, int, tuple[Record, ...]]
+"""(abstract deque, pushes linearized, history multiset as a tuple sorted by repr)."""
+
+MW, GW, LW, PW = 28, 20, 24, 16
+FW = LW + PW
+BASE = MW + GW
+MMASK, GMASK, LMASK, FMASK = (1 << MW) - 1, (1 << GW) - 1, (1 << LW) - 1, (1 << FW) - 1
+
+# Per-lid flags: which special handling a step through this lid needs.
+F_LP, F_GOAL, F_P5, F_D9, F_TAILSTART = 1, 2, 4, 8, 16
+
+
+class SearchTooLarge(Exception):
+    """The scenario has more distinct memories or ghosts than the state encoding holds."""
+
+
+@dataclass
+class Hit:
+    """The first (shortest) violation of one property: where, and how to get there.
+
+    ``idx`` is the search state the schedule reaches before ``extra`` (thread
+    positions in that state's canonical frame) is appended.
+    """
+
+    prop: str
+    message: str
+    idx: int
+    extra: tuple[int, ...]
+    length: int
+    seconds: float
+    alternatives: tuple[tuple[int, ...], ...] = ()
+
+
+class Search:
+    """One exhaustive search of one world; ``run()`` fills states, transitions, hits, goals."""
+
+    def __init__(self, world: World, goals: list[Goal], reduction: bool = True, max_states: int | None = None,
+                 progress: Callable[[dict[str, Any]], None] | None = None, progress_every: float = 0.25) -> None:
+        self.world = world
+        self.target = world.target
+        self.reduction = reduction
+        self.max_states = max_states
+        self.progress = progress
+        self.progress_every = progress_every
+        self.nthreads = n = len(world.programs)
+        # Threads with identical programs share lids (dequeue and chain only: a pool thread's program
+        # is bound to its home P).
+        self.classes: list[int] = []
+        reps: list[int] = []
+        seen: dict[tuple[tuple[str, Any], ...], int] = {}
+        for tid, prog in enumerate(world.programs):
+            key = tuple((op.name, op.arg) for op in prog)
+            if world.target == "pool":
+                key = (("#tid", tid),) + key
+            c = seen.get(key)
+            if c is None:
+                c = seen[key] = len(reps)
+                reps.append(tid)
+            self.classes.append(c)
+        self.sym = Symmetry(self.classes, reduction and world.target != "pool")
+        self.lin = (LinMonitor(world.target, world.params.size, world.params.dequeue_bits, world.root)
+                    if world.target in ("dequeue", "chain") else None)
+        self.checks = StateChecks(world)
+        self.goals = goals
+        self.reached: dict[str, bool] = {g.name: False for g in goals}
+        self._pending_goals = list(goals)
+        self.numgc = world.rt.numgc if world.rt is not None else -1
+        self.rt = world.rt
+        # Per-lid facts, filled by _on_new as the table grows.
+        self.flags: list[int] = []
+        self.lpk: list[int] = []
+        self.pr: list[int] = []
+        self.pw: list[int] = []
+        self.nen: list[bool] = []
+        self.arg: list[Any] = []
+        self.name: list[str] = []
+        self.table = LocalTable([world.programs[r] for r in reps], on_new=self._on_new, liveness=reduction)
+        # Interned memories and ghosts.
+        self.mems: list[tuple[Any, ...]] = []
+        self._mindex: dict[tuple[Any, ...], int] = {}
+        self.ghosts: list[Ghost] = []
+        self._gindex: dict[Ghost, int] = {}
+        self._ret_memo: dict[tuple[int, tuple[Record, ...]], int] = {}
+        self._d9_memo: dict[int, tuple[bool, Any]] = {}
+        # Dequeue and chain histories are kept without thread ids (the threads may be permuted).
+        self.sym_history = world.target != "pool"
+        # Results.
+        self.states = 0
+        self.transitions = 0
+        self.max_depth = 0
+        self.complete = False
+        self.hits: dict[str, Hit] = {}
+        self.time_first: float | None = None
+        self.terminal_states = 0
+        self.seconds = 0.0
+        self.cpu_seconds = 0.0
+        self.parent = array("q")
+        self.move = array("b")
+        self.root_fields: list[int] = []
+        self.index: dict[int, int] = {}
+        self.root_state = 0
+        self._t0 = 0.0
+        self._shifts = [BASE + i * FW for i in range(n)]
+
+    # -- per-lid facts ---------------------------------------------------
+    def _on_new(self, lid: int) -> None:
+        t = self.table
+        eff = t.eff[lid]
+        cls = t.cls[lid]
+        op_index = t.op[lid]
+        prog = t.programs[cls]
+        op = prog[op_index] if op_index < len(prog) else None
+        fl = 0
+        lpk = LP_NONE
+        pr = pw = 0
+        nen = False
+        if eff is not None:
+            if self.lin is not None:
+                lpk = lp_kind(eff)
+                if lpk != LP_NONE:
+                    fl |= F_LP
+                if not t.started[lid] and op is not None and op.name == "tail" and self.target == "chain":
+                    fl |= F_TAILSTART
+            for g in self.goals:
+                if eff.label.startswith(g.label):
+                    fl |= F_GOAL
+            if eff.kind == STW:
+                fl |= F_P5
+            if eff.kind == CAS and "headTail.CompareAndSwap" in eff.label:
+                fl |= F_D9
+            if eff.kind in PLAIN_KINDS:
+                ncells = eff.a if eff.kind == READ else len(eff.a)
+                bits = ((1 << ncells) - 1) << eff.addr
+                if eff.kind == WRITE:
+                    pw = bits
+                else:
+                    pr = bits
+            nen = eff.kind in (LOCK, PIN, STW)
+        self.flags.append(fl)
+        self.lpk.append(lpk)
+        self.pr.append(pr)
+        self.pw.append(pw)
+        self.nen.append(nen)
+        self.arg.append(None if op is None or op.name == "push:nil" else op.arg)
+        self.name.append(op.name if op is not None else "")
+
+    # -- interning ---------------------------------------------------------
+    def _mem_id(self, m: tuple[Any, ...]) -> int:
+        i = self._mindex.get(m)
+        if i is None:
+            i = len(self.mems)
+            if i > MMASK:
+                raise SearchTooLarge(f"more than {MMASK:,} distinct memories: the scenario is too large to explore "
+                                     f"exhaustively; use fewer operations or threads")
+            self._mindex[m] = i
+            self.mems.append(m)
+        return i
+
+    def compose(self, m: int, g: int, fields: list[int]) -> int:
+        s = m | (g << MW)
+        for f, sh in zip(fields, self._shifts):
+            s |= f << sh
+        return s
+
+    def decode(self, s: int) -> tuple[int, int, list[int]]:
+        m = s & MMASK
+        g = (s >> MW) & GMASK
+        rest = s >> BASE
+        fields = []
+        for _ in range(self.nthreads):
+            fields.append(rest & FMASK)
+            rest >>= FW
+        return m, g, fields
+
+    def _ghost_id(self, gh: Ghost) -> int:
+        i = self._gindex.get(gh)
+        if i is None:
+            i = len(self.ghosts)
+            if i > GMASK:
+                raise SearchTooLarge(f"more than {GMASK:,} distinct ghost states: the scenario is too large to "
+                                     f"explore exhaustively; use fewer operations or threads")
+            self._gindex[gh] = i
+            self.ghosts.append(gh)
+        return i
+
+    def _returned(self, g: int, recs: tuple[Record, ...]) -> int:
+        """The ghost after adding finished operations to the history multiset (memoised).
+
+        The multiset is a tuple sorted by hash: canonical except for a hash
+        collision between distinct records, which could only split one
+        multiset into two states (more work, never a missed state).
+        """
+        key = (g, recs)
+        out = self._ret_memo.get(key)
+        if out is None:
+            items, npushed, hist = self.ghosts[g]
+            out = self._ghost_id((items, npushed, tuple(sorted(hist + recs, key=hash))))
+            self._ret_memo[key] = out
+        return out
+
+    def _record_of(self, t: int, cls: int, op: int, value: Any, epoch: int) -> Record:
+        o = self.table.programs[cls][op]
+        if self.sym_history:
+            return (-1, -1, o.name, o.arg, value, epoch)
+        return (t, op, o.name, o.arg, value, epoch)
+
+    def initial(self) -> tuple[int, int, list[int]]:
+        """The initial (mem id, ghost id, fields); raises if an operation panics before its first effect."""
+        m = self._mem_id(tuple(self.world.mem0))
+        g = self._ghost_id(((), 0, ()))
+        fields = []
+        for tid in range(self.nthreads):
+            cls = self.classes[tid]
+            begun = self.table.begin(cls, 0)
+            if isinstance(begun, Panic):
+                raise RuntimeError(f"thread {tid}: {begun.message} before its first step")
+            returned, lid = begun
+            if returned:
+                g = self._returned(g, tuple(self._record_of(tid, cls, j, v, 0) for j, v in returned))
+            fields.append(lid)
+        return m, g, fields
+
+    # -- one step --------------------------------------------------------
+    def step(self, mem: tuple[Any, ...], t: int, lid: int, pend: int, g: int,
+             pends: list[int]) -> tuple[list[Any] | None, int, int, int, int, int, list[tuple[str, str]] | None]:
+        """Thread ``t`` (at ``lid``) takes one step from ``mem``.
+
+        Returns (new memory as a list, or None if unchanged; the new lid, or
+        -1 if the thread crashed; pending id; ghost id; plain-read mask;
+        plain-write mask; problems as (property, message) or None).
+        """
+        table = self.table
+        EFF, SUCC, FL, PR, PW = table.eff, table.succ, self.flags, self.pr, self.pw
+        lin = self.lin
+        ml: list[Any] | None = None
+        pr = pw = 0
+        problems: list[tuple[str, str]] | None = None
+        while True:
+            eff = EFF[lid]
+            assert eff is not None
+            fl = FL[lid]
+            src = mem if ml is None else ml
+            if fl & F_TAILSTART:
+                assert lin is not None
+                pend = lin.on_start(self.ghosts[g][0])
+            if eff.kind == LOAD:
+                res = src[eff.addr]
+            else:
+                if ml is None:
+                    ml = list(mem)
+                if fl & F_P5:
+                    assert self.rt is not None
+                    for v in p5_stw_cleanup(ml, eff, self.rt):
+                        problems = (problems or []) + [(v.prop, v.message)]
+                try:
+                    res = apply(ml, eff, t)
+                except Fault as f:
+                    return ml, -1, pend, g, pr, pw, (problems or []) + [(f.prop, f.message)]
+                src = ml
+            pr |= PR[lid]
+            pw |= PW[lid]
+            if fl:
+                if fl & F_LP:
+                    assert lin is not None
+                    items, npushed, hist = self.ghosts[g]
+                    items2, npushed2, pend, err = lin.on_lp(self.lpk[lid], eff, res, src, self.arg[lid], items,
+                                                            npushed, pend)
+                    if items2 is not items:
+                        g = self._ghost_id((items2, npushed2, hist))
+                    if err:
+                        problems = (problems or []) + [(lin.prop, err)]
+                if fl & F_GOAL and self._pending_goals:
+                    self._goal(lid, eff, res, src)
+                if fl & F_D9 and res is False:
+                    msg = self._d9(lid, eff, src)
+                    if msg:
+                        problems = (problems or []) + [("D9", msg)]
+            nxt = SUCC[lid].get(res)
+            if nxt is None:
+                nxt = table.outcome(lid, res)
+            if type(nxt) is int:
+                if EFF[nxt].silent:  # type: ignore[union-attr]
+                    lid = nxt
+                    continue
+                return ml, nxt, pend, g, pr, pw, problems
+            if isinstance(nxt, Panic):
+                return ml, -1, pend, g, pr, pw, (problems or []) + [("G1", nxt.message)]
+            assert isinstance(nxt, Ret)
+            # The operation returned: check it against the ghost, add it to the history, begin the next.
+            value = nxt.value
+            epoch = int(src[self.numgc]) if self.numgc >= 0 else 0
+            if lin is not None:
+                others = [p for i, p in enumerate(pends) if i != t]
+                err2 = lin.on_return(t, self.name[lid], self.arg[lid], value, src, self.ghosts[g][0], pend, others)
+                if err2:
+                    problems = (problems or []) + [(lin.prop, err2)]
+                pend = 0
+            cls, op = table.cls[lid], table.op[lid]
+            rec = self._record_of(t, cls, op, value, epoch)
+            begun = table.begin(cls, op + 1)
+            if isinstance(begun, Panic):
+                return ml, -1, pend, self._returned(g, (rec,)), pr, pw, (problems or []) + [("G1", begun.message)]
+            returned, lid2 = begun
+            recs = (rec,) + tuple(self._record_of(t, cls, j, v, epoch) for j, v in returned) if returned else (rec,)
+            return ml, lid2, pend, self._returned(g, recs), pr, pw, problems
+
+    def _goal(self, lid: int, eff: Effect, res: Any, mem: Any) -> None:
+        for goal in self._pending_goals:
+            if not eff.label.startswith(goal.label) or not goal.hit(eff, res, mem, self.world.params):
+                continue
+            if goal.after_victim is not None:
+                seen = any("victimSize" in e.label for e, _ in self.table.op_effects(lid))
+                if seen != goal.after_victim:
+                    continue
+            self.reached[goal.name] = True
+        self._pending_goals = [g for g in self._pending_goals if not self.reached[g.name]]
+
+    def _d9(self, lid: int, eff: Effect, mem: Any) -> str | None:
+        """D9 at a failed CompareAndSwap: some other thread must have changed the word since our load.
+
+        The CAS failed, so the word differs from the expected value; if it
+        still equals what this thread last loaded from it, nobody changed it
+        since the load (the CAS expected something else), which D9 forbids.
+        """
+        memo = self._d9_memo.get(lid)
+        if memo is None:
+            loaded = None
+            found = False
+            for e, r in self.table.op_effects(lid):
+                if e.kind == LOAD and e.addr == eff.addr:
+                    loaded, found = r, True
+            memo = self._d9_memo[lid] = (found, loaded)
+        found, loaded = memo
+        if found and mem[eff.addr] == loaded:
+            return (f"a CompareAndSwap on {location_name(mem, eff.addr)} failed ({eff.label}) although no other "
+                    f"thread changed it since this thread loaded it")
+        return None
+
+    # -- the search ----------------------------------------------------------
+    def _record(self, prop: str, message: str, idx: int, extra: tuple[int, ...], depth: int,
+                alternatives: tuple[tuple[int, ...], ...] = ()) -> None:
+        length = depth + len(extra)
+        old = self.hits.get(prop)
+        if old is not None and old.length <= length:
+            return
+        now = time.monotonic() - self._t0
+        if self.time_first is None:
+            self.time_first = now
+        self.hits[prop] = Hit(prop, message, idx, extra, length, now, alternatives)
+
+    def run(self) -> None:
+        self._t0 = t0 = time.monotonic()
+        cpu0 = time.process_time()
+        table = self.table
+        EFF, STARTED = table.eff, table.started
+        NEN = self.nen
+        sym = self.sym
+        group_of = sym.group_of
+        n = self.nthreads
+        threads = range(n)
+        shifts = self._shifts
+        mems, mindex = self.mems, self._mindex
+        checks = self.checks
+        inv_cache = checks.cache
+        step = self.step
+        parent, move = self.parent, self.move
+        max_states = self.max_states
+        record = self._record
+        keep_mask = ~(GMASK << MW) & ~MMASK
+
+        m0, g0, f0 = self.initial()
+        f0 = sym.canon(f0)
+        self.root_fields = list(f0)
+        s0 = self.compose(m0, g0, f0)
+        self.root_state = s0
+        index: dict[int, int] = {s0: 0}
+        self.index = index
+        parent.append(-1)
+        move.append(-1)
+        # The frontier holds (state, its index, its per-thread fields) so that nothing is decoded twice.
+        frontier: list[tuple[int, int, list[int]]] = [(s0, 0, f0)]
+        depth = 0
+        transitions = 0
+        last_report = t0
+        budget_hit = False
+        while frontier:
+            self.max_depth = depth
+            nxt_frontier: list[tuple[int, int, list[int]]] = []
+            for s, idx, fields in frontier:
+                m = s & MMASK
+                g = (s >> MW) & GMASK
+                mem = mems[m]
+                lids = [f & LMASK for f in fields]
+                pends = [f >> LW for f in fields]
+                inflight = 0
+                for lid in lids:
+                    if STARTED[lid]:
+                        inflight += 1
+                vs = inv_cache.get(m * 64 + inflight)
+                if vs is None:
+                    vs = checks.state(m, mem, inflight)
+                for v in vs:
+                    record(v.prop, v.message, idx, (), depth)
+                stopped = mem[0] != -1
+                moved = 0
+                unfinished = 0
+                plain: list[tuple[int, int, int]] = []
+                for t in threads:
+                    lid = lids[t]
+                    eff = EFF[lid]
+                    if eff is None:
+                        continue
+                    unfinished += 1
+                    if (stopped or NEN[lid]) and not enabled(mem, eff, t):
+                        continue
+                    moved += 1
+                    grp = group_of[t]
+                    if grp is not None:
+                        # An identical thread in the same local state before t: moving t gives a
+                        # state symmetric to moving that one (its footprint is t's: race check only).
+                        f = fields[t]
+                        dup = -1
+                        for p in grp:
+                            if p >= t:
+                                break
+                            if fields[p] == f:
+                                dup = p
+                                break
+                        if dup >= 0:
+                            for q, qr, qw in plain:
+                                if q == dup:
+                                    plain.append((t, qr, qw))
+                                    break
+                            continue
+                    ml, lid2, pend2, g2, pr, pw, problems = step(mem, t, lid, pends[t], g, pends)
+                    transitions += 1
+                    if pr or pw:
+                        plain.append((t, pr, pw))
+                    if problems:
+                        for prop, msg in problems:
+                            record(prop, msg, idx, (t,), depth)
+                    if lid2 < 0:
+                        continue
+                    if ml is None:
+                        m2 = m
+                    else:
+                        tup = tuple(ml)
+                        m2i = mindex.get(tup)
+                        m2 = self._mem_id(tup) if m2i is None else m2i
+                    f2 = lid2 | (pend2 << LW)
+                    nf = fields.copy()
+                    nf[t] = f2
+                    if grp is None:
+                        s2 = (s & keep_mask & ~(FMASK << shifts[t])) | (f2 << shifts[t]) | (g2 << MW) | m2
+                    else:
+                        vals = [nf[p] for p in grp]
+                        vals.sort()
+                        for p, v2 in zip(grp, vals):
+                            nf[p] = v2
+                        s2 = m2 | (g2 << MW)
+                        for fv, sh in zip(nf, shifts):
+                            s2 |= fv << sh
+                    k = len(parent)
+                    if index.setdefault(s2, k) == k:
+                        parent.append(idx)
+                        move.append(t)
+                        nxt_frontier.append((s2, k, nf))
+                # Races: conflicting plain accesses of two enabled threads' next steps.
+                if len(plain) > 1:
+                    self._races(plain, mem, idx, depth)
+                if unfinished == 0:
+                    self.terminal_states += 1
+                    for v in checks.terminal(mem, self.ghosts[g][2]):
+                        record(v.prop, v.message, idx, (), depth)
+                elif moved == 0:
+                    stuck = [t for t in threads if EFF[lids[t]] is not None]
+                    record("G1", f"deadlock: threads {stuck} are unfinished and none can move", idx, (), depth)
+                if max_states is not None and len(parent) >= max_states:
+                    budget_hit = True
+                    break
+                if self.progress is not None and (idx & 1023) == 0:
+                    now = time.monotonic()
+                    if now - last_report >= self.progress_every:
+                        last_report = now
+                        self.progress({"states": len(parent), "transitions": transitions,
+                                       "frontier": len(nxt_frontier) + len(frontier), "depth": depth,
+                                       "seconds": now - t0, "states_per_second": len(parent) / max(now - t0, 1e-9)})
+            if budget_hit:
+                break
+            frontier = nxt_frontier
+            depth += 1
+        self.states = len(parent)
+        self.transitions = transitions
+        self.complete = not budget_hit
+        self.seconds = time.monotonic() - t0
+        self.cpu_seconds = time.process_time() - cpu0
+
+    def _races(self, plain: list[tuple[int, int, int]], mem: Any, idx: int, depth: int) -> None:
+        """Record a race if two entries (thread, plain-read mask, plain-write mask) conflict."""
+        for i, (t, rt, wt) in enumerate(plain):
+            for u, ru, wu in plain[i + 1:]:
+                conflict = (wt & (ru | wu)) | (wu & rt)
+                if not conflict:
+                    continue
+                addr = (conflict & -conflict).bit_length() - 1
+                loc = location_name(mem, addr)
+                prop = race_property(self.target, loc)
+                old = self.hits.get(prop)
+                if old is not None and old.length <= depth + 2:
+                    continue
+                self._record(prop, f"data race on {loc}: the next steps of threads {t} and {u} both access it, "
+                                   f"at least one writing, and both can run now, so nothing orders the two accesses",
+                             idx, (t, u), depth, alternatives=((u, t),))
+
+    # -- paths -----------------------------------------------------------------
+    def path(self, idx: int) -> list[int]:
+        """The canonical moves from the root to state ``idx``."""
+        moves: list[int] = []
+        while idx > 0:
+            moves.append(self.move[idx])
+            idx = self.parent[idx]
+        moves.reverse()
+        return moves
+
+    def concrete_schedule(self, moves: list[int], extra: tuple[int, ...] = ()) -> list[int]:
+        """Thread ids of a concrete execution following canonical ``moves`` (undoing the symmetry).
+
+        Each move is a position in the canonical frame of the state before it;
+        ``extra`` are positions in the frame of the last state, all taken from
+        there (a race's two steps).
+        """
+        m, g, fields = self.initial()
+        mem = self.mems[m]
+        out: list[int] = []
+        for c in moves:
+            t = self.sym.perm(fields)[c]
+            out.append(t)
+            mem, g, fields, ok = self._concrete_step(mem, g, fields, t)
+            if not ok:
+                return out
+        perm_last = self.sym.perm(fields)
+        for c in extra:
+            t = perm_last[c]
+            out.append(t)
+            mem, g, fields, ok = self._concrete_step(mem, g, fields, t)
+            if not ok:
+                break
+        return out
+
+    def _concrete_step(self, mem: tuple[Any, ...], g: int, fields: list[int],
+                       t: int) -> tuple[tuple[Any, ...], int, list[int], bool]:
+        lid, pend = fields[t] & LMASK, fields[t] >> LW
+        ml, lid2, pend2, g2, _, _, _ = self.step(mem, t, lid, pend, g, [f >> LW for f in fields])
+        if lid2 < 0:
+            return mem, g, fields, False
+        fields = list(fields)
+        fields[t] = lid2 | (pend2 << LW)
+        return (tuple(ml) if ml is not None else mem), g2, fields, True
