@@ -78,6 +78,8 @@ class ExploreResult:
     reduction: bool = True
     terminal_states: int = 0
     goal_descriptions: dict[str, str] = field(default_factory=dict)
+    cpu_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def unreached_goals(self) -> list[str]:
@@ -120,7 +122,8 @@ class ExploreResult:
             "states": self.states, "transitions": self.transitions, "max_depth": self.max_depth,
             "seconds": round(self.seconds, 3), "states_per_second": round(self.states_per_second),
             "complete": self.complete, "reduction": self.reduction, "terminal_states": self.terminal_states,
-            "goals": dict(self.goals), "unreached_goals": self.unreached_goals,
+            "goals": dict(self.goals), "unreached_goals": self.unreached_goals, "notes": list(self.notes),
+            "cpu_seconds": round(self.cpu_seconds, 3),
             "time_to_first_violation": (None if self.time_to_first_violation is None
                                         else round(self.time_to_first_violation, 3)),
         }
@@ -143,12 +146,26 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
     search.run()
     variant = spec_of(model)
     violations: list[ExploreViolation] = []
+    notes: list[str] = []
     t0 = time.monotonic()
-    for hit in sorted(search.hits.values(), key=lambda h: (h.length, h.prop)):
-        built = build_counterexample(search, hit, world, variant, text,
-                                     {"states": search.states, "reduction": reduction})
+    extra = {"states": search.states, "reduction": reduction}
+    for hit in search.hits.values():
+        built = build_counterexample(search, hit, world, variant, text, extra)
         violations.append(ExploreViolation(hit.prop, hit.message, built.counterexample, hit.length, built.replayable,
                                            hit.seconds))
+    # D5/C4: the first linearization-point hit that the history checker confirms.
+    for prop, cands in search.lp_candidates.items():
+        for hit in cands:
+            built = build_counterexample(search, hit, world, variant, text, extra)
+            if built.replayable:
+                violations.append(ExploreViolation(prop, hit.message, built.counterexample, hit.length, True,
+                                                   hit.seconds))
+                break
+        else:
+            notes.append(f"{prop}: the linearization-point check flagged {len(cands)} execution(s) (first: "
+                         f"{cands[0].message}) whose histories properties.linearizability accepts: the variant's "
+                         f"linearization points are not Go's statements; not reported")
+    violations.sort(key=lambda v: (v.length, v.prop))
     seconds = search.seconds + (time.monotonic() - t0)
     if violations:
         verdict = "fail"
@@ -158,7 +175,8 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
         verdict = "fail"
     else:
         verdict = "pass"
+    first = min((v.seconds for v in violations), default=None)
     return ExploreResult(target, text, variant, world.params, verdict, violations, search.states,
                          search.transitions, search.max_depth, seconds, search.complete, dict(search.reached),
-                         search.time_first, reduction, search.terminal_states,
-                         {g.name: g.description for g in goals})
+                         first, reduction, search.terminal_states,
+                         {g.name: g.description for g in goals}, search.cpu_seconds, notes)

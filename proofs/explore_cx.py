@@ -15,11 +15,21 @@ state that a later step repairs); for those the schedule is extended, in
 breadth-first order, to a completion whose end state shows the property too.
 When none does within a small budget, the counterexample is still written,
 marked ``"replayable": false`` in its extra data with the reason.
+
+D5 and C4 are different: the explorer's linearization-point check
+(proofs/explore_lin.py) is a sufficient condition for linearizability, exact
+for code whose linearization points are Go's statements, but a variant with
+other linearization points can fail it on a history that is linearizable.
+So a D5/C4 hit counts only when properties.linearizability's search (Wing &
+Gong with Lowe's memoisation, run by check_execution) rejects the history of
+the counterexample or of one of its completions; proofs/explore.py tries the
+first few hits in breadth-first order and drops the ones not confirmed.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +43,13 @@ from properties.invariants import Violation
 
 __all__ = ["Built", "build_counterexample"]
 
-COMPLETION_BUDGET = 2000
+COMPLETION_BUDGET = 3000
 """Search states tried when looking for a completion whose end state shows the property."""
+
+KERNEL_TRIES = 40
+"""Completions re-executed by the kernel at most, per counterexample."""
+
+_HISTORY_PROPS = ("D5", "C4")
 
 
 @dataclass
@@ -57,44 +72,51 @@ def _run(world: World, schedule: list[int], complete: list[int] | None) -> tuple
     return k, violating
 
 
-def _check(world: World, k: Kernel) -> list[Violation]:
+def _shows(world: World, k: Kernel, prop: str) -> bool:
     try:
-        return check_execution(world, k)
+        vs: list[Violation] = check_execution(world, k)
     except Exception as e:  # the history checker's budget (Undecided): not a confirmation
-        if type(e).__name__ == "Undecided":
-            return check_execution(world, k, linearizability=False)
-        raise
+        if type(e).__name__ != "Undecided":
+            raise
+        vs = check_execution(world, k, linearizability=False)
+    return any(v.prop == prop for v in vs)
 
 
-def _completions(search: Search, schedule: list[int], prop: str) -> list[int] | None:
-    """A breadth-first search from the end of ``schedule`` for a completion whose final state violates ``prop``."""
+def _completions(search: Search, schedule: list[int], prop: str) -> Iterator[list[int]]:
+    """Completions of ``schedule`` to a final state, breadth-first, that may show ``prop`` at the end.
+
+    For a terminal property the final state must violate it (checked here,
+    cheaply); for D5/C4 every completion is a candidate (only the kernel's
+    history checker can tell).
+    """
     m, g, fields = search.initial()
     mem = search.mems[m]
     for t in schedule:
         mem, g, fields, ok = search._concrete_step(mem, g, fields, t)
         if not ok:
-            return None
+            return
     todo: deque[tuple[tuple[Any, ...], int, list[int], list[int]]] = deque([(mem, g, fields, [])])
-    seen = 0
+    seen: set[tuple[Any, ...]] = set()
     table = search.table
-    while todo and seen < COMPLETION_BUDGET:
+    while todo and len(seen) < COMPLETION_BUDGET:
         mem, g, fields, suffix = todo.popleft()
-        seen += 1
+        key = (mem, g, tuple(fields))
+        if key in seen:
+            continue
+        seen.add(key)
         lids = [f & LMASK for f in fields]
         live = [t for t, lid in enumerate(lids) if table.eff[lid] is not None]
         if not live:
-            if any(v.prop == prop for v in search.checks.terminal(mem, search.ghosts[g][2])):
-                return suffix
+            if prop in _HISTORY_PROPS or any(v.prop == prop for v in search.checks.terminal(mem, search.ghosts[g][2])):
+                yield suffix
             continue
         for t in live:
             eff = table.eff[lids[t]]
             assert eff is not None
-            if not enabled(mem, eff, t):
-                continue
-            mem2, g2, f2, ok = search._concrete_step(mem, g, fields, t)
-            if ok:
-                todo.append((mem2, g2, f2, suffix + [t]))
-    return None
+            if enabled(mem, eff, t):
+                mem2, g2, f2, ok = search._concrete_step(mem, g, fields, t)
+                if ok:
+                    todo.append((mem2, g2, f2, suffix + [t]))
 
 
 def build_counterexample(search: Search, hit: Hit, world: World, variant: str, scenario: str,
@@ -107,14 +129,15 @@ def build_counterexample(search: Search, hit: Hit, world: World, variant: str, s
         k, violating = _run(world, schedule, None)
         if first is None:
             first = (k, violating, schedule)
-        if any(v.prop == hit.prop for v in _check(world, k)):
+        if _shows(world, k, hit.prop):
             return Built(_cx(k, world, variant, scenario, hit, violating, extra, True, ""), True, len(schedule))
     assert first is not None
     k, violating, schedule = first
-    suffix = _completions(search, schedule, hit.prop)
-    if suffix is not None:
+    for tries, suffix in enumerate(_completions(search, schedule, hit.prop)):
+        if tries >= KERNEL_TRIES:
+            break
         k2, violating2 = _run(world, schedule, suffix)
-        if any(v.prop == hit.prop for v in _check(world, k2)):
+        if _shows(world, k2, hit.prop):
             return Built(_cx(k2, world, variant, scenario, hit, violating2, extra, True, ""), True, len(schedule))
     why = (f"{hit.prop} holds again at the end of every completion tried (the explorer saw it at step "
            f"{violating}; replay checks end-of-run properties only)")

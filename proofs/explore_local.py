@@ -178,6 +178,10 @@ class LocalTable:
         self._begun[(cls, op)] = out
         return out
 
+    def crashed(self, cls: int) -> int:
+        """A finished lid for a thread of ``cls`` whose first operation panicked before any effect."""
+        return self._intern(cls, len(self.programs[cls]), ("crashed",), None, None, -1)
+
     # -- transitions ---------------------------------------------------
     def outcome(self, lid: int, result: Any) -> Outcome:
         """What the thread at ``lid`` does after its pending effect returned ``result`` (memoised)."""

@@ -32,7 +32,8 @@ counterexample is a shortest one.
 
 Checks (per state unless said): D1, D2, C5, C6, P9, P11 (explore_checks);
 P7 and G1 when apply raises Fault or the model raises GoPanic (per step);
-P5 on every stop-the-world with the memory before it (per step); D9 on every
+P5 on every stop-the-world and C8 on every store to a poolChain's tail, with
+the memory before it (per step); D9 on every
 failed headTail CompareAndSwap (per step); D5/C4 at every linearization
 point and return (per step, explore_lin); data races D7/C7/P8: two threads
 whose next steps make conflicting plain accesses (same cell, one a write;
@@ -50,7 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from model.effects import CAS, LOAD, LOCK, PIN, PLAIN_KINDS, READ, STW, WRITE, Effect
+from model.effects import CAS, LOAD, LOCK, PIN, PLAIN_KINDS, READ, STARTW, STORE, STW, WRITE, Effect
 from model.harness import World
 from model.memory import Fault, apply, enabled, location_name
 from proofs.explore_checks import StateChecks
@@ -59,7 +60,7 @@ from proofs.explore_lin import LP_NONE, Items, LinMonitor, lp_kind
 from proofs.explore_local import LocalTable, Panic, Ret
 from proofs.explore_symmetry import Symmetry
 from properties.checks import race_property
-from properties.invariants import p5_stw_cleanup
+from properties.invariants import c8_tail_advances, p5_stw_cleanup
 
 __all__ = ["Search", "SearchTooLarge", "Hit", "Ghost", "Record", "LMASK", "LW"]
 
@@ -73,8 +74,11 @@ FW = LW + PW
 BASE = MW + GW
 MMASK, GMASK, LMASK, FMASK = (1 << MW) - 1, (1 << GW) - 1, (1 << LW) - 1, (1 << FW) - 1
 
+LP_CANDIDATES = 12
+"""D5/C4 hits kept for confirmation by the history checker (proofs/explore_cx.py)."""
+
 # Per-lid flags: which special handling a step through this lid needs.
-F_LP, F_GOAL, F_P5, F_D9, F_TAILSTART = 1, 2, 4, 8, 16
+F_LP, F_GOAL, F_P5, F_D9, F_TAILSTART, F_C8 = 1, 2, 4, 8, 16, 32
 
 
 class SearchTooLarge(Exception):
@@ -157,7 +161,7 @@ class Search:
         self.max_depth = 0
         self.complete = False
         self.hits: dict[str, Hit] = {}
-        self.time_first: float | None = None
+        self.lp_candidates: dict[str, list[Hit]] = {}
         self.terminal_states = 0
         self.seconds = 0.0
         self.cpu_seconds = 0.0
@@ -165,6 +169,7 @@ class Search:
         self.move = array("b")
         self.root_fields: list[int] = []
         self.index: dict[int, int] = {}
+        self.initial_problems: list[tuple[str, str]] = []
         self.root_state = 0
         self._t0 = 0.0
         self._shifts = [BASE + i * FW for i in range(n)]
@@ -193,6 +198,8 @@ class Search:
                     fl |= F_GOAL
             if eff.kind == STW:
                 fl |= F_P5
+            if eff.kind in (STORE, CAS) and ".tail." in eff.label:
+                fl |= F_C8  # a store to a poolChain's tail (c.tail, l.shared.tail): C8
             if eff.kind == CAS and "headTail.CompareAndSwap" in eff.label:
                 fl |= F_D9
             if eff.kind in PLAIN_KINDS:
@@ -272,7 +279,8 @@ class Search:
         return (t, op, o.name, o.arg, value, epoch)
 
     def initial(self) -> tuple[int, int, list[int]]:
-        """The initial (mem id, ghost id, fields); raises if an operation panics before its first effect."""
+        """The initial (mem id, ghost id, fields)."""
+        self.initial_problems = []
         m = self._mem_id(tuple(self.world.mem0))
         g = self._ghost_id(((), 0, ()))
         fields = []
@@ -280,7 +288,10 @@ class Search:
             cls = self.classes[tid]
             begun = self.table.begin(cls, 0)
             if isinstance(begun, Panic):
-                raise RuntimeError(f"thread {tid}: {begun.message} before its first step")
+                # The thread panics before its first shared access: it is finished (crashed) from the start.
+                self.initial_problems.append(("G1", f"thread {tid}: {begun.message} before its first step"))
+                fields.append(self.table.crashed(cls))
+                continue
             returned, lid = begun
             if returned:
                 g = self._returned(g, tuple(self._record_of(tid, cls, j, v, 0) for j, v in returned))
@@ -289,18 +300,24 @@ class Search:
 
     # -- one step --------------------------------------------------------
     def step(self, mem: tuple[Any, ...], t: int, lid: int, pend: int, g: int,
-             pends: list[int]) -> tuple[list[Any] | None, int, int, int, int, int, list[tuple[str, str]] | None]:
+             pends: list[int]) -> tuple[list[Any] | None, int, int, int, int, int, int,
+                                        list[tuple[str, str]] | None]:
         """Thread ``t`` (at ``lid``) takes one step from ``mem``.
 
         Returns (new memory as a list, or None if unchanged; the new lid, or
         -1 if the thread crashed; pending id; ghost id; plain-read mask;
-        plain-write mask; problems as (property, message) or None).
+        plain-write mask; fences; problems as (property, message) or None).
+        ``fences``: bit 0 if the step stopped the world before its plain
+        accesses (an acquire from every thread), bit 1 if it restarted the
+        world after them (a release to every thread), as model/hb.py orders
+        stop-the-world.
         """
         table = self.table
         EFF, SUCC, FL, PR, PW = table.eff, table.succ, self.flags, self.pr, self.pw
         lin = self.lin
         ml: list[Any] | None = None
         pr = pw = 0
+        fences = 1 if EFF[lid].kind == STW else 0  # type: ignore[union-attr]
         problems: list[tuple[str, str]] | None = None
         while True:
             eff = EFF[lid]
@@ -319,13 +336,20 @@ class Search:
                     assert self.rt is not None
                     for v in p5_stw_cleanup(ml, eff, self.rt):
                         problems = (problems or []) + [(v.prop, v.message)]
+                if fl & F_C8:
+                    for v in c8_tail_advances(ml, eff):
+                        problems = (problems or []) + [(v.prop, v.message)]
                 try:
                     res = apply(ml, eff, t)
                 except Fault as f:
-                    return ml, -1, pend, g, pr, pw, (problems or []) + [(f.prop, f.message)]
+                    return ml, -1, pend, g, pr, pw, fences, (problems or []) + [(f.prop, f.message)]
                 src = ml
-            pr |= PR[lid]
-            pw |= PW[lid]
+            if PR[lid] or PW[lid]:
+                pr |= PR[lid]
+                pw |= PW[lid]
+                fences &= 1
+            elif eff.kind == STARTW:
+                fences |= 2
             if fl:
                 if fl & F_LP:
                     assert lin is not None
@@ -349,9 +373,9 @@ class Search:
                 if EFF[nxt].silent:  # type: ignore[union-attr]
                     lid = nxt
                     continue
-                return ml, nxt, pend, g, pr, pw, problems
+                return ml, nxt, pend, g, pr, pw, fences, problems
             if isinstance(nxt, Panic):
-                return ml, -1, pend, g, pr, pw, (problems or []) + [("G1", nxt.message)]
+                return ml, -1, pend, g, pr, pw, fences, (problems or []) + [("G1", nxt.message)]
             assert isinstance(nxt, Ret)
             # The operation returned: check it against the ghost, add it to the history, begin the next.
             value = nxt.value
@@ -366,10 +390,11 @@ class Search:
             rec = self._record_of(t, cls, op, value, epoch)
             begun = table.begin(cls, op + 1)
             if isinstance(begun, Panic):
-                return ml, -1, pend, self._returned(g, (rec,)), pr, pw, (problems or []) + [("G1", begun.message)]
+                return (ml, -1, pend, self._returned(g, (rec,)), pr, pw, fences,
+                        (problems or []) + [("G1", begun.message)])
             returned, lid2 = begun
             recs = (rec,) + tuple(self._record_of(t, cls, j, v, epoch) for j, v in returned) if returned else (rec,)
-            return ml, lid2, pend, self._returned(g, recs), pr, pw, problems
+            return ml, lid2, pend, self._returned(g, recs), pr, pw, fences, problems
 
     def _goal(self, lid: int, eff: Effect, res: Any, mem: Any) -> None:
         for goal in self._pending_goals:
@@ -406,14 +431,24 @@ class Search:
     # -- the search ----------------------------------------------------------
     def _record(self, prop: str, message: str, idx: int, extra: tuple[int, ...], depth: int,
                 alternatives: tuple[tuple[int, ...], ...] = ()) -> None:
+        """Keep the shortest violation of ``prop`` (BFS order: the first found, unless a race was longer).
+
+        For D5/C4 (the linearization-point check, a sufficient condition
+        only) the first LP_CANDIDATES are kept: each is confirmed against
+        properties.linearizability later and the first confirmed one wins.
+        """
         length = depth + len(extra)
+        now = time.monotonic() - self._t0
+        hit = Hit(prop, message, idx, extra, length, now, alternatives)
+        if prop in ("D5", "C4"):
+            cands = self.lp_candidates.setdefault(prop, [])
+            if len(cands) < LP_CANDIDATES and all(c.idx != idx or c.extra != extra for c in cands):
+                cands.append(hit)
+            return
         old = self.hits.get(prop)
         if old is not None and old.length <= length:
             return
-        now = time.monotonic() - self._t0
-        if self.time_first is None:
-            self.time_first = now
-        self.hits[prop] = Hit(prop, message, idx, extra, length, now, alternatives)
+        self.hits[prop] = hit
 
     def run(self) -> None:
         self._t0 = t0 = time.monotonic()
@@ -444,6 +479,8 @@ class Search:
         self.index = index
         parent.append(-1)
         move.append(-1)
+        for prop, msg in self.initial_problems:
+            record(prop, msg, 0, (), 0)
         # The frontier holds (state, its index, its per-thread fields) so that nothing is decoded twice.
         frontier: list[tuple[int, int, list[int]]] = [(s0, 0, f0)]
         depth = 0
@@ -471,7 +508,7 @@ class Search:
                 stopped = mem[0] != -1
                 moved = 0
                 unfinished = 0
-                plain: list[tuple[int, int, int]] = []
+                plain: list[tuple[int, int, int, int]] = []
                 for t in threads:
                     lid = lids[t]
                     eff = EFF[lid]
@@ -494,15 +531,15 @@ class Search:
                                 dup = p
                                 break
                         if dup >= 0:
-                            for q, qr, qw in plain:
+                            for q, qr, qw, qf in plain:
                                 if q == dup:
-                                    plain.append((t, qr, qw))
+                                    plain.append((t, qr, qw, qf))
                                     break
                             continue
-                    ml, lid2, pend2, g2, pr, pw, problems = step(mem, t, lid, pends[t], g, pends)
+                    ml, lid2, pend2, g2, pr, pw, fences, problems = step(mem, t, lid, pends[t], g, pends)
                     transitions += 1
                     if pr or pw:
-                        plain.append((t, pr, pw))
+                        plain.append((t, pr, pw, fences))
                     if problems:
                         for prop, msg in problems:
                             record(prop, msg, idx, (t,), depth)
@@ -562,12 +599,24 @@ class Search:
         self.seconds = time.monotonic() - t0
         self.cpu_seconds = time.process_time() - cpu0
 
-    def _races(self, plain: list[tuple[int, int, int]], mem: Any, idx: int, depth: int) -> None:
-        """Record a race if two entries (thread, plain-read mask, plain-write mask) conflict."""
-        for i, (t, rt, wt) in enumerate(plain):
-            for u, ru, wu in plain[i + 1:]:
+    def _races(self, plain: list[tuple[int, int, int, int]], mem: Any, idx: int, depth: int) -> None:
+        """Record a race if two enabled threads' next steps make conflicting plain accesses.
+
+        Entries are (thread, plain-read mask, plain-write mask, fences). Run
+        the two steps back to back: nothing orders the accesses unless a
+        stop-the-world does (the first step restarts the world after its
+        access, or the second stops it before its access: model/hb.py joins
+        every thread's clock there). A race needs one of the two orders to
+        leave them unordered.
+        """
+        for i, (t, rt, wt, ft) in enumerate(plain):
+            for u, ru, wu, fu in plain[i + 1:]:
                 conflict = (wt & (ru | wu)) | (wu & rt)
                 if not conflict:
+                    continue
+                t_first_ordered = bool(ft & 2 or fu & 1)
+                u_first_ordered = bool(fu & 2 or ft & 1)
+                if t_first_ordered and u_first_ordered:
                     continue
                 addr = (conflict & -conflict).bit_length() - 1
                 loc = location_name(mem, addr)
@@ -575,9 +624,10 @@ class Search:
                 old = self.hits.get(prop)
                 if old is not None and old.length <= depth + 2:
                     continue
+                orders = ((t, u), (u, t)) if not t_first_ordered else ((u, t), (t, u))
                 self._record(prop, f"data race on {loc}: the next steps of threads {t} and {u} both access it, "
                                    f"at least one writing, and both can run now, so nothing orders the two accesses",
-                             idx, (t, u), depth, alternatives=((u, t),))
+                             idx, orders[0], depth, alternatives=orders[1:])
 
     # -- paths -----------------------------------------------------------------
     def path(self, idx: int) -> list[int]:
@@ -617,7 +667,7 @@ class Search:
     def _concrete_step(self, mem: tuple[Any, ...], g: int, fields: list[int],
                        t: int) -> tuple[tuple[Any, ...], int, list[int], bool]:
         lid, pend = fields[t] & LMASK, fields[t] >> LW
-        ml, lid2, pend2, g2, _, _, _ = self.step(mem, t, lid, pend, g, [f >> LW for f in fields])
+        ml, lid2, pend2, g2, _, _, _, _ = self.step(mem, t, lid, pend, g, [f >> LW for f in fields])
         if lid2 < 0:
             return mem, g, fields, False
         fields = list(fields)
