@@ -342,10 +342,15 @@ class Kernel:
         th = self.threads[tid]
         target = th.op_index
         self._ensure_started()
+        rec = th.record if th.record is not None and th.record.seq == target and th.record.ret is None else None
         while not th.done and th.op_index == target:
             self.step(tid)
-        rec = [r for r in self.history if r.tid == tid and r.seq == target]
-        return rec[-1].result if rec else None
+        if rec is None:  # the operation finished while starting (no shared access)
+            for r in reversed(self.history):
+                if r.tid == tid and r.seq == target:
+                    return r.result
+            return None
+        return rec.result
 
     # -- results -------------------------------------------------------
     @property
