@@ -34,11 +34,13 @@ from model.harness import build
 from model.params import Params
 from model.tracefile import Counterexample
 from model.variants import Model, spec_of
+from proofs.bench_configs import BENCH_CONFIGS, BenchConfig, BenchRow, bench
 from proofs.explore_cx import build_counterexample
 from proofs.explore_goals import declared_goals
 from proofs.explore_search import Search
 
-__all__ = ["explore", "ExploreResult", "ExploreViolation", "VERDICTS"]
+__all__ = ["explore", "ExploreResult", "ExploreViolation", "VERDICTS", "BENCH_CONFIGS", "BenchConfig", "BenchRow",
+           "bench"]
 
 VERDICTS = ("pass", "fail", "incomplete")
 
