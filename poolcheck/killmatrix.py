@@ -84,7 +84,7 @@ class Budget:
 
 BUDGETS: dict[str, Budget] = {
     "ci": Budget(sample_runs=3000, sample_seconds=20.0, reference_runs=600, explore_states=300_000,
-                 fuzz_examples=200),
+                 fuzz_examples=100),
     "thorough": Budget(sample_runs=50_000, sample_seconds=300.0, reference_runs=20_000, explore_states=None,
                        fuzz_examples=3000),
 }
@@ -163,6 +163,8 @@ class Row:
     @property
     def verdict(self) -> str:
         if self.variant.kind != "mutant":
+            if not self.cells or all(c.status == "n/a" for c in self.cells.values()):
+                return "not run"
             return "flagged" if self.killed else "clean"
         if self.variant.equivalent:
             return "equivalent-refuted" if self.killed else "equivalent"
@@ -469,6 +471,15 @@ def _save(cx: Counterexample, out: Path) -> str | None:
 
 
 # -- adapters to the other engines -------------------------------------------
+def _steps(v: Any) -> int | None:
+    """A violation's counterexample length in scheduling steps (its trace's schedule), else its own length."""
+    cx = getattr(v, "counterexample", None)
+    if isinstance(cx, Counterexample) and cx.schedule:
+        return len(cx.schedule)
+    ln = getattr(v, "length", None)
+    return ln if isinstance(ln, int) else None
+
+
 def _pick(violations: Sequence[Any], expected: Sequence[str]) -> Any:
     """The violation a cell reports: the shortest of an expected property, else the shortest."""
     exp = [v for v in violations if getattr(v, "prop", None) in expected]
@@ -544,8 +555,9 @@ def _fuzz(variant: type[Model], witness: tuple[str, str, Params], budget: Budget
         v = _pick(vs, expected)
         t = getattr(res, "time_to_first_violation", None)
         t = runtime if t is None else float(t)
-        return Cell("fuzz", "killed", prop=v.prop, seconds=t, length=getattr(v, "length", None),
-                    properties=_props_of(vs, t), counterexample=_cx_path(v, out), runtime=runtime)
+        props = {p: {**d, "length": _steps(next(x for x in vs if x.prop == p))} for p, d in _props_of(vs, t).items()}
+        return Cell("fuzz", "killed", prop=v.prop, seconds=t, length=_steps(v), properties=props,
+                    counterexample=_cx_path(v, out), runtime=runtime)
     verdict = str(getattr(res, "verdict", ""))
     return Cell("fuzz", "survived", note="incomplete" if verdict == "incomplete" else "", runtime=runtime)
 

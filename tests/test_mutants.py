@@ -111,9 +111,7 @@ needs_explorer = pytest.mark.skipif(not _HAVE_EXPLORER, reason="proofs/explore.p
 
 
 # Known gaps of the explorer, as strict xfails: when one is closed the test XPASSes, fails, and the entry goes.
-EXPLORER_GAPS = {
-    "chain-drop-without-cas": "the explorer does not evaluate the step property C8 (invariants.c8_tail_advances) yet",
-}
+EXPLORER_GAPS: dict[str, str] = {}
 
 
 def _explorer_cases() -> list[object]:
