@@ -34,7 +34,16 @@ from collections import Counter
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, rule
+from hypothesis.stateful import (
+    Bundle,
+    MultipleResults,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+)
 
 from model.harness import Sequential
 from model.params import Params
@@ -46,7 +55,26 @@ from properties.scenarios import params_for
 from properties.specs import BoundedDeque, DequeState, PoolSpec, PoolState, UnboundedDeque
 
 __all__ = ["PropertyViolation", "LayerMachine", "DequeueMachine", "ChainMachine", "PoolMachine", "machine_for",
-           "MACHINES"]
+           "MACHINES", "GOALS", "REACHED"]
+
+GOALS: dict[str, dict[str, str]] = {
+    "dequeue": {"full": "pushHead finds the ring full", "wrap": "the head index wraps around 2^dequeueBits",
+                "nil": "popHead or popTail returns a pushed nil"},
+    "chain": {"cap": "a dequeue is capped at dequeueLimit", "drop": "popTail drops a drained dequeue",
+              "wrap": "a dequeue's head index wraps around 2^dequeueBits"},
+    "pool": {"steal": "a Get steals another P's tail", "victim": "a Get is served from the victim cache",
+             "victim-marked-empty": "getSlow marks the victim empty", "aged-out": "a GC drops objects Put two GCs ago",
+             "resize-lost": "a GOMAXPROCS change makes pinSlow drop a local array holding objects",
+             "new": "a Get returns New()"},
+}
+"""Reachability goals of the machines ("no vacuous passes"): tests/test_machines.py fails if a run of a
+machine never reaches one of its layer's goals."""
+
+TOKENS = 64
+"""Unique values in a machine's bundle: more than a run (stateful_step_count = 50 steps) can use."""
+
+REACHED: Counter[tuple[str, str]] = Counter()
+"""(target, goal) -> how many times a machine reached it in this process."""
 
 
 class PropertyViolation(AssertionError):
@@ -97,7 +125,6 @@ class LayerMachine(RuleBasedStateMachine):
         self.log: list[tuple[int, str, Any]] = []
         self.params = Params()
         self._seq: Sequential | None = None
-        self._next_value = 0
         type(self).last = self
 
     @property
@@ -111,15 +138,17 @@ class LayerMachine(RuleBasedStateMachine):
         self._seq = Sequential(self.target, params, self.model, threads=self.threads, nprocs_max=nprocs_max,
                                record_trace=True)
 
+    def reach(self, goal: str) -> None:
+        REACHED[(self.target, goal)] += 1
+
     def call(self, tid: int, word: str, arg: Any = None) -> Any:
         self.log.append((tid, word, arg))
         return self.seq.call(tid, word, arg)
 
-    @rule(target=values)
-    def fresh(self) -> int:
-        """A new unique token (1, 2, ...)."""
-        self._next_value += 1
-        return self._next_value
+    @initialize(target=values)
+    def tokens(self) -> MultipleResults[int]:
+        """The unique tokens 1..TOKENS, each pushed or Put at most once (``consumes``)."""
+        return multiple(*range(1, TOKENS + 1))
 
     @invariant()
     def no_race_no_fault(self) -> None:
@@ -149,6 +178,10 @@ class _DequeMachine(LayerMachine):
         got = self.call(0, word, v if word == "push" else None)
         value = v if word == "push" else None
         ok, self.state = self.spec.push_head(self.state, v if word == "push" else -len(self.log), value)
+        if not ok:
+            self.reach("full")
+        elif (self.params.start_index + self.state.head) % (1 << self.params.dequeue_bits) == 0:
+            self.reach("wrap")
         want: Any = ok if self.target == "dequeue" else None
         if got != want:
             prop = "C1" if self.target == "chain" else "D5"
@@ -161,6 +194,8 @@ class _DequeMachine(LayerMachine):
             want, self.state = self.spec.pop_head(self.state)
         else:
             want, self.state = self.spec.pop_tail(self.state)
+        if got == (None, True):
+            self.reach("nil")
         if got != want:
             name = "popHead" if word == "pop" else "popTail"
             prop = "D8" if (got[0] is None) != (want[0] is None) and got[1] and want[1] else self.spec.prop
@@ -243,7 +278,15 @@ class ChainMachine(_DequeMachine):
         if self._seq is None:
             return
         mem, c, bits = self.seq.mem, self.seq.world.root, self.params.dequeue_bits
-        out = inv.c5_growth(mem, c, self.params.init_size, self.seq.world.cfg.limit)
+        limit = self.seq.world.cfg.limit
+        elts = inv.chain_elts(mem, c)
+        if limit > self.params.init_size and any((mem[d + 1] or (0, 0))[1] == limit for d in elts):
+            self.reach("cap")
+        if elts and elts[0] != min(inv.all_elts(mem)):
+            self.reach("drop")
+        if any(inv.dequeue_view(mem, d, bits).head < self.params.start_index for d in elts):
+            self.reach("wrap")   # dequeues start at start_index, so a smaller head has wrapped
+        out = inv.c5_growth(mem, c, self.params.init_size, limit)
         out += inv.c6_drop_only_drained(mem, c, bits)
         for d in inv.chain_reachable(mem, c):
             out += inv.d1_packed_index(mem, d, bits) + inv.d6_no_retention(mem, d, bits)
@@ -275,7 +318,10 @@ class PoolMachine(LayerMachine):
     def put(self, g: int, v: int) -> None:
         g = self._g(g)
         self.call(g, "put", v)
+        before = len(self.spec.all_held(self.pstate))
         self.pstate = self.spec.put(self.pstate, g, v)
+        if len(self.spec.all_held(self.pstate)) <= before:
+            self.reach("resize-lost")
 
     @rule(g=st.integers(0, 2))
     def get(self, g: int) -> None:
@@ -285,6 +331,16 @@ class PoolMachine(LayerMachine):
         out = self.spec.get(before, g)
         self.pstate = out.state
         held = self.spec.all_held(before)
+        if len(self.spec.all_held(out.state)) < len(held) - (out.value is not None):
+            self.reach("resize-lost")
+        if "stolen" in out.source:
+            self.reach("steal")
+        elif out.source.startswith("victim"):
+            self.reach("victim")
+        elif "marked" in out.source:
+            self.reach("victim-marked-empty")
+        if isinstance(got, int) and got < 0:
+            self.reach("new")
         if got is not None and got not in held:
             is_new = isinstance(got, int) and got < 0 and self.params.with_new and out.value is None
             if not is_new:
@@ -309,7 +365,10 @@ class PoolMachine(LayerMachine):
     @rule()
     def gc(self) -> None:
         self.call(0, "gc")
+        before = len(self.spec.all_held(self.pstate))
         self.pstate = self.spec.gc(self.pstate)
+        if len(self.spec.all_held(self.pstate)) < before:
+            self.reach("aged-out")
 
     @rule(n=st.integers(1, 3))
     def procs(self, n: int) -> None:

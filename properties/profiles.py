@@ -1,7 +1,26 @@
 """Hypothesis settings profiles: ``ci`` (derandomized, fast, the gate), ``dev``, ``thorough``.
 
 Select one with ``pytest --hypothesis-profile NAME`` or the environment
-variable ``POOLCHECK_PROFILE``; the gate defaults to ``ci``.
+variable ``POOLCHECK_PROFILE``; the gate defaults to ``ci``. The example
+database lives in ``.hypothesis/`` (git-ignored); ``ci`` is derandomized, so
+the gate is deterministic whatever the database holds.
+
+Budgets (examples per test) per profile, documented once here and in
+docs/hypothesis.md:
+
+=========  =======  ========  =======
+profile    machine  scenario  mutant
+=========  =======  ========  =======
+ci         60       300       1500
+dev        200      1000      3000
+thorough   5000     20000     20000
+=========  =======  ========  =======
+
+``machine`` is ``max_examples`` (each example a program of up to
+``stateful_step_count`` = 50 steps); ``scenario`` the examples of each
+concurrent-scenario test (one execution each, cheap); ``mutant`` the budget
+within which a quality test must find a known bug (the search stops at the
+first failure, so it is a bound, not a cost).
 """
 
 from __future__ import annotations
@@ -10,16 +29,35 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-__all__ = ["register", "load_default", "PROFILES"]
+__all__ = ["register", "load_default", "PROFILES", "BUDGETS", "budget", "current"]
 
 PROFILES = ("ci", "dev", "thorough")
+
+BUDGETS: dict[str, dict[str, int]] = {
+    "ci": {"machine": 60, "scenario": 300, "mutant": 1500},
+    "dev": {"machine": 200, "scenario": 1000, "mutant": 3000},
+    "thorough": {"machine": 5000, "scenario": 20000, "mutant": 20000},
+}
 
 
 def register() -> None:
     common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    settings.register_profile("ci", derandomize=True, max_examples=60, print_blob=True, **common)  # type: ignore[arg-type]
-    settings.register_profile("dev", max_examples=200, **common)  # type: ignore[arg-type]
-    settings.register_profile("thorough", max_examples=5000, **common)  # type: ignore[arg-type]
+    settings.register_profile("ci", derandomize=True, max_examples=BUDGETS["ci"]["machine"], print_blob=True,
+                              **common)  # type: ignore[arg-type]
+    settings.register_profile("dev", max_examples=BUDGETS["dev"]["machine"], **common)  # type: ignore[arg-type]
+    settings.register_profile("thorough", max_examples=BUDGETS["thorough"]["machine"],
+                              **common)  # type: ignore[arg-type]
+
+
+def current() -> str:
+    """The loaded poolcheck profile (``ci`` when another profile, e.g. Hypothesis's default, is loaded)."""
+    name = settings.get_current_profile_name()
+    return name if name in PROFILES else "ci"
+
+
+def budget(kind: str) -> int:
+    """Examples for ``kind`` ("machine", "scenario" or "mutant") under the loaded profile."""
+    return BUDGETS[current()][kind]
 
 
 def load_default() -> str:

@@ -5,9 +5,9 @@ for a dequeue or chain; goroutines on Ps for the Pool), the model parameters
 and a schedule. Two kinds of schedule:
 
 - ``choices``: a list of thread ids drawn in bursts, followed in order
-  (``Bursts``: an entry naming a thread that cannot move is skipped) and
-  then run without preemption: any list is valid, so shrinking never produces an
-  invalid example, and shorter lists with smaller entries are simpler;
+  (``Bursts``: an entry naming a thread that cannot move is skipped), then
+  run on without preemption or round-robin: any list is valid, so shrinking
+  never produces an invalid example, and shorter lists are simpler;
 - ``pct``: a PCT plan (properties/pct.py: priorities and change points,
   Burckhardt et al. 2010) for bugs that need a few specific preemptions
   deep into a long run.
@@ -35,7 +35,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from model.harness import World, build
-from model.kernel import Kernel
+from model.kernel import Kernel, RoundRobin
 from model.params import Params
 from model.scenario import Scenario
 from model.tracefile import Counterexample, from_kernel
@@ -45,8 +45,8 @@ from properties.checks import check_execution
 from properties.invariants import Violation
 from properties.pct import PCT, PCTPlan
 
-__all__ = ["Case", "Bursts", "Outcome", "scenarios", "params_for", "choices", "pct_plans", "cases", "run_case",
-           "counterexample", "save_case", "KINDS", "DEQUE_OPS", "POOL_OPS"]
+__all__ = ["Case", "Bursts", "GOALS", "goals_of", "Outcome", "scenarios", "params_for", "choices", "pct_plans", "cases", "run_case",
+           "counterexample", "save_case", "p3_at_unpin", "KINDS", "DEQUE_OPS", "POOL_OPS"]
 
 KINDS = ("choices", "pct")
 DEQUE_OPS = ("push", "push:nil", "pop")
@@ -63,6 +63,7 @@ class Case:
     params: Params
     choices: tuple[int, ...] = ()
     pct: PCTPlan | None = None
+    round_robin: bool = False    # after ``choices``: round-robin (True) or run on without preemption
 
     @property
     def kind(self) -> str:
@@ -77,10 +78,11 @@ class Case:
         return self.scenario.nops
 
     def scheduler(self) -> Bursts | PCT:
-        return PCT(self.pct) if self.pct is not None else Bursts(self.choices)
+        return PCT(self.pct) if self.pct is not None else Bursts(self.choices, self.round_robin)
 
     def __str__(self) -> str:
-        sched = str(self.pct) if self.pct is not None else f"choices={list(self.choices)}"
+        sched = str(self.pct) if self.pct is not None else \
+            f"choices={list(self.choices)}" + (" then round-robin" if self.round_robin else "")
         return f"{self.target} {str(self.scenario)!r} {_show_params(self.target, self.params)} {sched}"
 
 
@@ -116,16 +118,18 @@ class Bursts:
     deletes a thread or an operation, the rest of the schedule keeps its
     meaning, and Hypothesis can reach a minimal scenario and schedule.
 
-    When the choices run out, the lowest-numbered enabled thread runs until it
-    finishes or blocks (no further preemption): most bugs need only one or two
-    preemptions (Musuvathi & Qadeer, PLDI 2007), which the bursts provide, and
-    a round-robin tail would add many context switches that only obscure a
-    counterexample.
+    When the choices run out, either the lowest-numbered enabled thread runs
+    until it finishes or blocks (no further preemption: most bugs need only one
+    or two preemptions, Musuvathi & Qadeer, PLDI 2007, which the bursts
+    provide), or, with ``round_robin``, the threads alternate step by step,
+    which makes contention on headTail (failed CompareAndSwaps) common. Cases
+    draw both; shrinking prefers no preemption, the simpler counterexample.
     """
 
-    def __init__(self, choices: Sequence[int]) -> None:
+    def __init__(self, choices: Sequence[int], round_robin: bool = False) -> None:
         self.choices = list(choices)
         self.i = 0
+        self.rest = RoundRobin() if round_robin else None
 
     def choose(self, enabled: Sequence[int], kernel: Kernel) -> int:
         while self.i < len(self.choices):
@@ -133,6 +137,8 @@ class Bursts:
             self.i += 1
             if t in enabled:
                 return t
+        if self.rest is not None:
+            return self.rest.choose(enabled, kernel)
         # After the prefix, no more preemptions: the lowest enabled thread runs on.
         return min(enabled)
 
@@ -177,7 +183,7 @@ def scenarios(draw: st.DrawFn, target: str, multi_producer: bool = False, max_ow
 
 
 MAX_THREADS = 4
-MAX_STEP = {"dequeue": 48, "chain": 64, "pool": 120}
+MAX_STEP = {"dequeue": 24, "chain": 32, "pool": 64}
 """PCT change points are drawn in 1..MAX_STEP[target], about the length of a drawn scenario's run."""
 
 
@@ -221,16 +227,147 @@ def cases(draw: st.DrawFn, target: str, kind: str = "choices", model: type[Model
     params = draw(params_for(target))
     if kind == "pct":
         return Case(target, sc, params, pct=draw(pct_plans(len(sc.threads), max_step=MAX_STEP[target])))
-    return Case(target, sc, params, choices=draw(choices()))
+    return Case(target, sc, params, choices=draw(choices()), round_robin=draw(st.booleans()))
+
+
+# -- reachability goals ---------------------------------------------------
+GOALS: dict[str, dict[str, str]] = {
+    "dequeue": {
+        "typ-not-nil": "some pushHead finds the head slot still owned by a popTail (typ != nil) and fails",
+        "tail-cas-lost": "some popTail loses its CompareAndSwap on headTail and retries",
+        "head-cas-lost": "some popHead loses its CompareAndSwap to a popTail and retries",
+        "full": "some pushHead finds the ring full",
+    },
+    "chain": {
+        "grow": "the producer links a new, larger dequeue (d.next.Store(d2))",
+        "cap": "a new dequeue is capped at dequeueLimit",
+        "drop": "some popTail drops a drained dequeue (c.tail.CompareAndSwap(d, d2) succeeds)",
+        "back-up": "some popHead backs up to the previous dequeue (d = d.prev.Load())",
+    },
+    "pool": {
+        "steal": "some Get steals from another P's shared chain",
+        "victim": "some Get is served from the victim cache",
+        "victim-marked-empty": "some getSlow marks the victim cache empty",
+        "new": "some Get calls New",
+        "pin-slow-resize": "pinSlow reallocates p.local after a GOMAXPROCS change",
+    },
+}
+"""Reachability goals (DESIGN.md section 5, "no vacuous passes"): a run of the scenario tests that never
+reaches one of them fails, so a strategy too narrow to exercise the interesting code cannot pass by doing
+nothing."""
+
+
+def goals_of(outcome: Outcome) -> set[str]:
+    """The goals of GOALS[target] one execution reached, read off its trace."""
+    got: set[str] = set()
+    c = outcome.case
+    allocs = 0
+    for s in outcome.kernel.trace:
+        lab = s.label
+        if lab.endswith("typ := atomic.LoadPointer(&slot.typ)") and s.result is not None:
+            got.add("typ-not-nil")
+        elif lab == "poolqueue.go:popTail: d.headTail.CompareAndSwap(ptrs, ptrs2)" and not s.result:
+            got.add("tail-cas-lost")
+        elif lab == "poolqueue.go:popHead: d.headTail.CompareAndSwap(ptrs, ptrs2)" and not s.result:
+            got.add("head-cas-lost")
+        elif lab == "poolqueue.go:pushHead: d.next.Store(d2)":
+            got.add("grow")
+        elif lab == "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)" and s.kind == "write":
+            size = s.value[1] if isinstance(s.value, tuple) else None
+            if size == outcome.world.cfg.limit and size != c.params.init_size:
+                got.add("cap")
+        elif lab == "poolqueue.go:popTail: c.tail.CompareAndSwap(d, d2)" and s.result:
+            got.add("drop")
+        elif lab == "poolqueue.go:popHead: d = d.prev.Load()" and s.result is not None:
+            got.add("back-up")
+        elif lab == "pool.go:getSlow: l.private = nil":
+            got.add("victim")
+        elif lab == "pool.go:getSlow: atomic.StoreUintptr(&p.victimSize, 0)":
+            got.add("victim-marked-empty")
+        elif lab == "pool.go:Get: x = p.New()":
+            got.add("new")
+        elif lab == "pool.go:pinSlow: local := make([]poolLocal, size)":
+            allocs += 1
+    if c.target == "pool":
+        if allocs > 1 and any(op.startswith("procs=") for t in c.scenario.threads for op in t):
+            got.add("pin-slow-resize")
+        got |= _pool_sources(outcome)
+    for r in outcome.kernel.history:
+        if r.name.startswith("push") and r.result is False:
+            got.add("full")
+    return got & set(GOALS[c.target])
+
+
+def _pool_sources(outcome: Outcome) -> set[str]:
+    """Pool goals read off the history: a Get returning an object another goroutine Put (steal) or from
+    the victim (an object Put before a GC that had completed when the Get began)."""
+    out: set[str] = set()
+    put_by = {r.arg: r for r in outcome.kernel.history if r.name == "put" and r.ret is not None}
+    for r in outcome.kernel.history:
+        if r.name != "get" or r.ret is None or r.result not in put_by:
+            continue
+        p = put_by[r.result]
+        if p.epoch_ret < r.epoch_call:
+            out.add("victim")
+        elif p.tid != r.tid and p.ret is not None and p.ret < r.call:
+            out.add("steal")
+    return out
 
 
 # -- running --------------------------------------------------------------
 def run_case(case: Case, model: type[Model] = Model) -> Outcome:
-    """Execute ``case`` on ``model`` in the kernel and check everything one execution can violate."""
+    """Execute ``case`` on ``model`` in the kernel and check everything one execution can violate.
+
+    For the Pool, P3 is re-checked by ``p3_at_unpin`` instead of
+    properties.checks.p3_victim_aging, which dates a Get by the end of the
+    user's operation (after the payload read that follows Get) and so reports
+    an object as having survived two GCs when the GCs ran after Get returned.
+    """
     world = build(case.target, case.scenario, case.params, model)
     kernel = world.kernel()
     kernel.run(case.scheduler())
-    return Outcome(case, world, kernel, check_execution(world, kernel))
+    vs = check_execution(world, kernel)
+    if case.target == "pool" and not kernel.faults:
+        vs = [v for v in vs if v.prop != "P3"] + p3_at_unpin(world, kernel)
+    return Outcome(case, world, kernel, vs)
+
+
+_GET_UNPIN = "pool.go:Get: runtime_procUnpin()"
+_PUT_UNPIN = "pool.go:Put: runtime_procUnpin()"
+
+
+def p3_at_unpin(world: World, kernel: Kernel) -> list[Violation]:
+    """P3 with each Put and Get dated by the GC count at its procUnpin.
+
+    An object enters the pool and leaves it while its goroutine is pinned, and
+    no GC runs while a P is pinned (P5), so the GC count at the unpin is the
+    one at which the object entered or left. (A Put unpins as its last step;
+    a Get unpins before calling New and before the user reads the object.)
+    """
+    assert world.rt is not None
+    numgc = world.rt.numgc
+    epoch = 0
+    at: dict[tuple[int, int], int] = {}
+    for s in kernel.trace:
+        for a, v in s.writes:
+            if a == numgc:
+                epoch = int(v)
+        if s.label in (_GET_UNPIN, _PUT_UNPIN):
+            at[(s.tid, s.op)] = epoch
+    put_epoch: dict[Any, int] = {}
+    out: list[Violation] = []
+    done = sorted((r for r in kernel.history if r.ret is not None), key=lambda r: r.ret or 0)
+    for r in done:
+        e = at.get((r.tid, r.seq))
+        if e is None:
+            continue
+        if r.name == "put":
+            put_epoch[r.arg] = e
+        elif r.name == "get" and r.result in put_epoch and e - put_epoch[r.result] >= 2:
+            out.append(Violation("P3", f"object {r.result} was Put before GC {put_epoch[r.result] + 1} and taken "
+                                       f"from the pool by thread {r.tid}'s Get after GC {e}: it survived "
+                                       f"{e - put_epoch[r.result]} GCs", r.ret))
+    return out
 
 
 def counterexample(outcome: Outcome, model: type[Model], engine: str = "hypothesis",
