@@ -19,6 +19,7 @@ reports written are listed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ MARKERS = {
     "quality": "mutant meta-tests (a known bug must be found)",
 }
 
-_REPORTS: list[Path] = []   # report.html files named by failed assertions this session
+_REPORTS: list[str] = []    # report.html files named by the failures of this session
+_REPORT_LINE = re.compile(r"\breport: (\S+report\.html)$", re.M)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,6 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
             resolve(str(spec))
         except VariantError as e:
             raise pytest.UsageError(f"--poolcheck-variant: {e}") from None
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.failed:
+        _REPORTS.extend(_REPORT_LINE.findall(report.longreprtext))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -168,7 +175,6 @@ def violation_message(v: Any, out: Path | None = None, limit: int = 20) -> str:
     lines.append("  trace (>> violating step, * steps touching the value or location involved):")
     lines.extend(f"  {ln}" for ln in compact_trace(rep, limit))
     html = folder / "report.html"
-    _REPORTS.append(html)
     lines.append(f"  report: {artifacts.display_path(html)}")
     lines.append(f"  replay: {rep.replay_command}")
     return "\n".join(lines)

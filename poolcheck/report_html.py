@@ -37,7 +37,7 @@ font-size:15px}
 .meta{margin:2px 0 0;color:#374151;font-size:13px}
 .meta b{font-weight:600}.src{color:var(--mute)}
 code,.go{font-family:var(--mono);font-size:12px}
-.go{white-space:pre-wrap}
+.go{white-space:nowrap}.go.long{white-space:normal}
 main{display:grid;grid-template-columns:minmax(0,1fr) 360px;gap:16px;padding:12px 22px;align-items:start}
 table.lanes{width:100%;border-collapse:separate;border-spacing:0;background:var(--card);border:1px solid var(--line);
 border-radius:8px;table-layout:fixed}
@@ -133,7 +133,8 @@ def _line(ln: Line, show_fn: bool) -> str:
     if ln.func and show_fn:
         parts.append(f'<span class="fn">{_e(ln.func)}:</span> ')
     title = f"step {ln.step}: {ln.file + ':' if ln.file else ''}{ln.func} · {ln.effect} {ln.location}".strip()
-    parts.append(f'<code class="go" title="{_e(title)}">{_e(ln.stmt)}</code>')
+    cls = "go long" if len(ln.stmt) > 44 else "go"
+    parts.append(f'<code class="{cls}" title="{_e(title)}">{_e(ln.stmt)}</code>')
     if ln.value:
         parts.append(f'<span class="val">{_e(ln.value)}</span>')
     if ln.ret is not None:
@@ -148,11 +149,18 @@ def _silent(ln: Line) -> str:
     return f'<span class="s1" title="{_e(title)}"><span class="sn">{ln.step}</span>{_e(ln.stmt)}{val}{ret}</span>'
 
 
+_OP_FUNC = {"push": "pushHead", "push:nil": "pushHead", "pop": "popHead", "tail": "popTail", "put": "Put", "get": "Get"}
+
+
 def _row(rep: Report, r: Row, prev_fn: dict[int, str]) -> str:
     """One row; ``prev_fn`` (thread -> Go function of its last row) drops repeated function names."""
     cells = []
     first = r.lines[0]
-    show_fn = first.op_start or prev_fn.get(r.tid) != first.func
+    if first.op_start:
+        word = first.op.split("(")[0]
+        show_fn = _OP_FUNC.get(word) != first.func
+    else:
+        show_fn = prev_fn.get(r.tid) != first.func
     prev_fn[r.tid] = r.lines[-1].func
     for t in rep.threads:
         colour = LANE_COLOURS[t.tid % len(LANE_COLOURS)]
