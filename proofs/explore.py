@@ -153,15 +153,15 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
     extra = {"states": search.states, "reduction": reduction}
     for hit in search.hits.values():
         built = build_counterexample(search, hit, world, variant, text, extra)
-        violations.append(ExploreViolation(hit.prop, hit.message, built.counterexample, hit.length, built.replayable,
-                                           hit.seconds))
+        violations.append(ExploreViolation(hit.prop, built.counterexample.message, built.counterexample, hit.length,
+                                           built.replayable, hit.seconds))
     # D5/C4: the first linearization-point hit that the history checker confirms.
     for prop, cands in search.lp_candidates.items():
         for hit in cands:
             built = build_counterexample(search, hit, world, variant, text, extra)
             if built.replayable:
-                violations.append(ExploreViolation(prop, hit.message, built.counterexample, hit.length, True,
-                                                   hit.seconds))
+                violations.append(ExploreViolation(prop, built.counterexample.message, built.counterexample,
+                                                   hit.length, True, hit.seconds))
                 break
         else:
             notes.append(f"{prop}: the linearization-point check flagged {len(cands)} execution(s) (first: "

@@ -28,9 +28,10 @@ first few hits in breadth-first order and drops the ones not confirmed.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from model.harness import World
@@ -124,8 +125,10 @@ def build_counterexample(search: Search, hit: Hit, world: World, variant: str, s
     """The confirmed counterexample for ``hit`` (see the module docstring)."""
     moves = search.path(hit.idx)
     first: tuple[Kernel, int, list[int]] | None = None
-    for ext in (hit.extra,) + hit.alternatives:
-        schedule = search.concrete_schedule(moves, ext)
+    for i, ext in enumerate((hit.extra,) + hit.alternatives):
+        schedule, perm = search.concrete_schedule(moves, ext)
+        if i == 0:
+            hit = replace(hit, message=_rename(hit.message, perm))
         k, violating = _run(world, schedule, None)
         if first is None:
             first = (k, violating, schedule)
@@ -142,6 +145,12 @@ def build_counterexample(search: Search, hit: Hit, world: World, variant: str, s
     why = (f"{hit.prop} holds again at the end of every completion tried (the explorer saw it at step "
            f"{violating}; replay checks end-of-run properties only)")
     return Built(_cx(k, world, variant, scenario, hit, violating, extra, False, why), False, len(schedule))
+
+
+def _rename(message: str, perm: list[int]) -> str:
+    """Thread names ``T<c>`` in a search message (canonical positions) as the concrete schedule's threads."""
+    return re.sub(r"\bT(\d+)\b", lambda mt: f"T{perm[int(mt.group(1))]}" if int(mt.group(1)) < len(perm)
+                  else mt.group(0), message)
 
 
 def _cx(k: Kernel, world: World, variant: str, scenario: str, hit: Hit, violating: int, extra: dict[str, Any],

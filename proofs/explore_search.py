@@ -145,7 +145,11 @@ class Search:
         self.nen: list[bool] = []
         self.arg: list[Any] = []
         self.name: list[str] = []
+        self.kind: list[int] = []
+        self.addr: list[int] = []
+        self.silent: list[bool] = []
         self.table = LocalTable([world.programs[r] for r in reps], on_new=self._on_new, liveness=reduction)
+        self._step = self._make_step()
         # Interned memories and ghosts.
         self.mems: list[tuple[Any, ...]] = []
         self._mindex: dict[tuple[Any, ...], int] = {}
@@ -217,6 +221,9 @@ class Search:
         self.nen.append(nen)
         self.arg.append(None if op is None or op.name == "push:nil" else op.arg)
         self.name.append(op.name if op is not None else "")
+        self.kind.append(eff.kind if eff is not None else -1)
+        self.addr.append(eff.addr if eff is not None else -1)
+        self.silent.append(eff.silent if eff is not None else False)
 
     # -- interning ---------------------------------------------------------
     def _mem_id(self, m: tuple[Any, ...]) -> int:
@@ -312,89 +319,117 @@ class Search:
         world after them (a release to every thread), as model/hb.py orders
         stop-the-world.
         """
+        return self._step(mem, t, lid, pend, g, pends)
+
+    def _make_step(self) -> Callable[[tuple[Any, ...], int, int, int, int, list[int]],
+                                     tuple[list[Any] | None, int, int, int, int, int, int,
+                                           list[tuple[str, str]] | None]]:
+        """``step`` as a closure over the per-lid lists: the search calls it once per transition."""
         table = self.table
         EFF, SUCC, FL, PR, PW = table.eff, table.succ, self.flags, self.pr, self.pw
+        KIND, ADDR, SILENT = self.kind, self.addr, self.silent
+        outcome = table.outcome
         lin = self.lin
-        ml: list[Any] | None = None
-        pr = pw = 0
-        fences = 1 if EFF[lid].kind == STW else 0  # type: ignore[union-attr]
-        problems: list[tuple[str, str]] | None = None
-        while True:
-            eff = EFF[lid]
-            assert eff is not None
-            fl = FL[lid]
-            src = mem if ml is None else ml
-            if fl & F_TAILSTART:
-                assert lin is not None
-                pend = lin.on_start(self.ghosts[g][0])
-            if eff.kind == LOAD:
-                res = src[eff.addr]
-            else:
-                if ml is None:
-                    ml = list(mem)
-                if fl & F_P5:
-                    assert self.rt is not None
-                    for v in p5_stw_cleanup(ml, eff, self.rt):
-                        problems = (problems or []) + [(v.prop, v.message)]
-                if fl & F_C8:
-                    for v in c8_tail_advances(ml, eff):
-                        problems = (problems or []) + [(v.prop, v.message)]
-                try:
-                    res = apply(ml, eff, t)
-                except Fault as f:
-                    return ml, -1, pend, g, pr, pw, fences, (problems or []) + [(f.prop, f.message)]
-                src = ml
-            if PR[lid] or PW[lid]:
-                pr |= PR[lid]
-                pw |= PW[lid]
-                fences &= 1
-            elif eff.kind == STARTW:
-                fences |= 2
-            if fl:
-                if fl & F_LP:
-                    assert lin is not None
-                    items, npushed, hist = self.ghosts[g]
-                    items2, npushed2, pend, err = lin.on_lp(self.lpk[lid], eff, res, src, self.arg[lid], items,
-                                                            npushed, pend)
-                    if items2 is not items:
-                        g = self._ghost_id((items2, npushed2, hist))
-                    if err:
-                        problems = (problems or []) + [(lin.prop, err)]
-                if fl & F_GOAL and self._pending_goals:
-                    self._goal(lid, eff, res, src)
-                if fl & F_D9 and res is False:
-                    msg = self._d9(lid, eff, src)
-                    if msg:
-                        problems = (problems or []) + [("D9", msg)]
-            nxt = SUCC[lid].get(res)
-            if nxt is None:
-                nxt = table.outcome(lid, res)
-            if type(nxt) is int:
-                if EFF[nxt].silent:  # type: ignore[union-attr]
-                    lid = nxt
-                    continue
-                return ml, nxt, pend, g, pr, pw, fences, problems
-            if isinstance(nxt, Panic):
-                return ml, -1, pend, g, pr, pw, fences, (problems or []) + [("G1", nxt.message)]
-            assert isinstance(nxt, Ret)
-            # The operation returned: check it against the ghost, add it to the history, begin the next.
-            value = nxt.value
-            epoch = int(src[self.numgc]) if self.numgc >= 0 else 0
-            if lin is not None:
-                others = [p for i, p in enumerate(pends) if i != t]
-                err2 = lin.on_return(t, self.name[lid], self.arg[lid], value, src, self.ghosts[g][0], pend, others)
-                if err2:
-                    problems = (problems or []) + [(lin.prop, err2)]
-                pend = 0
-            cls, op = table.cls[lid], table.op[lid]
-            rec = self._record_of(t, cls, op, value, epoch)
-            begun = table.begin(cls, op + 1)
-            if isinstance(begun, Panic):
-                return (ml, -1, pend, self._returned(g, (rec,)), pr, pw, fences,
-                        (problems or []) + [("G1", begun.message)])
-            returned, lid2 = begun
-            recs = (rec,) + tuple(self._record_of(t, cls, j, v, epoch) for j, v in returned) if returned else (rec,)
-            return ml, lid2, pend, self._returned(g, recs), pr, pw, fences, problems
+
+        def step(mem: tuple[Any, ...], t: int, lid: int, pend: int, g: int,
+                 pends: list[int]) -> tuple[list[Any] | None, int, int, int, int, int, int,
+                                            list[tuple[str, str]] | None]:
+            ml: list[Any] | None = None
+            pr = pw = 0
+            fences = 1 if KIND[lid] == STW else 0
+            problems: list[tuple[str, str]] | None = None
+            while True:
+                fl = FL[lid]
+                if KIND[lid] == LOAD and not fl:
+                    # The common case: a load (memory unchanged), nothing to check.
+                    res = (mem if ml is None else ml)[ADDR[lid]]
+                    nxt = SUCC[lid].get(res)
+                    if nxt is None:
+                        nxt = outcome(lid, res)
+                    if type(nxt) is int:
+                        if SILENT[nxt]:
+                            lid = nxt
+                            continue
+                        return ml, nxt, pend, g, pr, pw, fences, problems
+                    src: Any = mem if ml is None else ml
+                else:
+                    eff = EFF[lid]
+                    assert eff is not None
+                    src = mem if ml is None else ml
+                    if fl & F_TAILSTART:
+                        assert lin is not None
+                        pend = lin.on_start(self.ghosts[g][0])
+                    if KIND[lid] == LOAD:
+                        res = src[ADDR[lid]]
+                    else:
+                        if ml is None:
+                            ml = list(mem)
+                        if fl & F_P5:
+                            assert self.rt is not None
+                            for v in p5_stw_cleanup(ml, eff, self.rt):
+                                problems = (problems or []) + [(v.prop, v.message)]
+                        if fl & F_C8:
+                            for v in c8_tail_advances(ml, eff):
+                                problems = (problems or []) + [(v.prop, v.message)]
+                        try:
+                            res = apply(ml, eff, t)
+                        except Fault as f:
+                            return ml, -1, pend, g, pr, pw, fences, (problems or []) + [(f.prop, f.message)]
+                        src = ml
+                    if PR[lid] or PW[lid]:
+                        pr |= PR[lid]
+                        pw |= PW[lid]
+                        fences &= 1
+                    elif KIND[lid] == STARTW:
+                        fences |= 2
+                    if fl:
+                        if fl & F_LP:
+                            assert lin is not None
+                            items, npushed, hist = self.ghosts[g]
+                            items2, npushed2, pend, err = lin.on_lp(self.lpk[lid], eff, res, src, self.arg[lid],
+                                                                    items, npushed, pend)
+                            if items2 is not items:
+                                g = self._ghost_id((items2, npushed2, hist))
+                            if err:
+                                problems = (problems or []) + [(lin.prop, err)]
+                        if fl & F_GOAL and self._pending_goals:
+                            self._goal(lid, eff, res, src)
+                        if fl & F_D9 and res is False:
+                            msg = self._d9(lid, eff, src)
+                            if msg:
+                                problems = (problems or []) + [("D9", msg)]
+                    nxt = SUCC[lid].get(res)
+                    if nxt is None:
+                        nxt = outcome(lid, res)
+                    if type(nxt) is int:
+                        if SILENT[nxt]:
+                            lid = nxt
+                            continue
+                        return ml, nxt, pend, g, pr, pw, fences, problems
+                if isinstance(nxt, Panic):
+                    return ml, -1, pend, g, pr, pw, fences, (problems or []) + [("G1", nxt.message)]
+                assert isinstance(nxt, Ret)
+                # The operation returned: check it against the ghost, add it to the history, begin the next.
+                value = nxt.value
+                epoch = int(src[self.numgc]) if self.numgc >= 0 else 0
+                if lin is not None:
+                    others = [p for i, p in enumerate(pends) if i != t]
+                    err2 = lin.on_return(t, self.name[lid], self.arg[lid], value, src, self.ghosts[g][0], pend,
+                                         others)
+                    if err2:
+                        problems = (problems or []) + [(lin.prop, err2)]
+                    pend = 0
+                cls, op = table.cls[lid], table.op[lid]
+                rec = self._record_of(t, cls, op, value, epoch)
+                begun = table.begin(cls, op + 1)
+                if isinstance(begun, Panic):
+                    return (ml, -1, pend, self._returned(g, (rec,)), pr, pw, fences,
+                            (problems or []) + [("G1", begun.message)])
+                returned, lid2 = begun
+                recs = (rec,) + tuple(self._record_of(t, cls, j, v, epoch) for j, v in returned) if returned else (rec,)
+                return ml, lid2, pend, self._returned(g, recs), pr, pw, fences, problems
+
+        return step
 
     def _goal(self, lid: int, eff: Effect, res: Any, mem: Any) -> None:
         for goal in self._pending_goals:
@@ -464,7 +499,7 @@ class Search:
         mems, mindex = self.mems, self._mindex
         checks = self.checks
         inv_cache = checks.cache
-        step = self.step
+        step = self._step
         parent, move = self.parent, self.move
         max_states = self.max_states
         record = self._record
@@ -578,7 +613,8 @@ class Search:
                         record(v.prop, v.message, idx, (), depth)
                 elif moved == 0:
                     stuck = [t for t in threads if EFF[lids[t]] is not None]
-                    record("G1", f"deadlock: threads {stuck} are unfinished and none can move", idx, (), depth)
+                    who = ", ".join(f"T{t}" for t in stuck)
+                    record("G1", f"deadlock: {who} are unfinished and none can move", idx, (), depth)
                 if max_states is not None and len(parent) >= max_states:
                     budget_hit = True
                     break
@@ -625,7 +661,7 @@ class Search:
                 if old is not None and old.length <= depth + 2:
                     continue
                 orders = ((t, u), (u, t)) if not t_first_ordered else ((u, t), (t, u))
-                self._record(prop, f"data race on {loc}: the next steps of threads {t} and {u} both access it, "
+                self._record(prop, f"data race on {loc}: the next steps of T{t} and T{u} both access it, "
                                    f"at least one writing, and both can run now, so nothing orders the two accesses",
                              idx, orders[0], depth, alternatives=orders[1:])
 
@@ -639,12 +675,14 @@ class Search:
         moves.reverse()
         return moves
 
-    def concrete_schedule(self, moves: list[int], extra: tuple[int, ...] = ()) -> list[int]:
+    def concrete_schedule(self, moves: list[int], extra: tuple[int, ...] = ()) -> tuple[list[int], list[int]]:
         """Thread ids of a concrete execution following canonical ``moves`` (undoing the symmetry).
 
         Each move is a position in the canonical frame of the state before it;
         ``extra`` are positions in the frame of the last state, all taken from
-        there (a race's two steps).
+        there (a race's two steps). Also returns that last state's
+        permutation: perm[c] is the concrete thread at canonical position c
+        (to name threads in messages).
         """
         m, g, fields = self.initial()
         mem = self.mems[m]
@@ -654,7 +692,7 @@ class Search:
             out.append(t)
             mem, g, fields, ok = self._concrete_step(mem, g, fields, t)
             if not ok:
-                return out
+                return out, list(range(self.nthreads))
         perm_last = self.sym.perm(fields)
         for c in extra:
             t = perm_last[c]
@@ -662,7 +700,7 @@ class Search:
             mem, g, fields, ok = self._concrete_step(mem, g, fields, t)
             if not ok:
                 break
-        return out
+        return out, perm_last
 
     def _concrete_step(self, mem: tuple[Any, ...], g: int, fields: list[int],
                        t: int) -> tuple[tuple[Any, ...], int, list[int], bool]:
