@@ -170,7 +170,11 @@ class Row:
             return "equivalent-refuted" if self.killed else "equivalent"
         if not self.killed:
             return "survived"
-        return "killed" if self.killed_by_expected else "killed-unexpected"
+        if self.killed_by_expected:
+            return "killed"
+        # Go's tests report test names, not property ids: their kills say nothing about `expected`.
+        by_props = [c for e, c in self.cells.items() if c.killed and e != "go-tests"]
+        return "killed-unexpected" if by_props else "killed"
 
     def to_json(self) -> dict[str, Any]:
         v = self.variant
@@ -600,7 +604,9 @@ def _go_tests(variant: type[Model]) -> Cell:
     secs = float(getattr(res, "seconds", runtime))
     test = getattr(res, "test", None)
     if getattr(res, "killed", False):
-        return Cell("go-tests", "killed", prop=test, seconds=secs, note=str(test or ""), runtime=runtime)
+        status = str(getattr(res, "status", "") or "killed")
+        shown = f"{test} {status}" if status != "killed" and test else test
+        return Cell("go-tests", "killed", prop=shown, seconds=secs, note=status, runtime=runtime)
     return Cell("go-tests", "survived", seconds=None, note="Go's tests pass", runtime=runtime)
 
 
@@ -646,6 +652,8 @@ def _merge_reference(cells: list[Cell], engine: str) -> Cell:
         return Cell(engine, "error", note=errors[0].note, runtime=runtime)
     if cells and all(c.status == "n/a" for c in cells):
         return Cell(engine, "n/a", note=cells[0].note, runtime=runtime)
+    if len(cells) == 1:
+        return Cell(engine, cells[0].status, note=cells[0].note, runtime=runtime)
     ran = sum(c.status == "survived" for c in cells)
     inc = sum("incomplete" in c.note for c in cells)
     note = f"clean on {ran} witness(es)" + (f", {inc} incomplete" if inc else "")
