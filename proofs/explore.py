@@ -82,6 +82,7 @@ class ExploreResult:
     goal_descriptions: dict[str, str] = field(default_factory=dict)
     cpu_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    search_seconds: float = 0.0   # the search alone (``seconds`` adds building the counterexamples)
 
     @property
     def unreached_goals(self) -> list[str]:
@@ -94,7 +95,9 @@ class ExploreResult:
 
     @property
     def states_per_second(self) -> float:
-        return self.states / self.seconds if self.seconds > 0 else 0.0
+        """States per second of the search itself."""
+        t = self.search_seconds or self.seconds
+        return self.states / t if t > 0 else 0.0
 
     def summary(self) -> str:
         """One line: verdict, configuration and figures."""
@@ -181,4 +184,4 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
     return ExploreResult(target, text, variant, world.params, verdict, violations, search.states,
                          search.transitions, search.max_depth, seconds, search.complete, dict(search.reached),
                          first, reduction, search.terminal_states,
-                         {g.name: g.description for g in goals}, search.cpu_seconds, notes)
+                         {g.name: g.description for g in goals}, search.cpu_seconds, notes, search.seconds)

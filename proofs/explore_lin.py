@@ -75,6 +75,9 @@ Pending = tuple[Any, ...]
 
 _NONE: Pending = ()
 
+MAX_PENDING = 1 << 16
+"""Pending records fit the search's 16-bit field."""
+
 
 def lp_kind(eff: Effect) -> int:
     """Which linearization point ``eff`` can be (by the Go statement it models)."""
@@ -118,7 +121,10 @@ class LinMonitor:
     def pend_id(self, p: Pending) -> int:
         i = self._pindex.get(p)
         if i is None:
-            i = self._pindex[p] = len(self.pends)
+            i = len(self.pends)
+            if i >= MAX_PENDING:
+                raise OverflowError(f"more than {MAX_PENDING:,} distinct linearization records")
+            self._pindex[p] = i
             self.pends.append(p)
         return i
 

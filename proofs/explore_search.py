@@ -180,6 +180,9 @@ class Search:
 
     # -- per-lid facts ---------------------------------------------------
     def _on_new(self, lid: int) -> None:
+        if lid > LMASK:
+            raise SearchTooLarge(f"more than {LMASK:,} distinct thread-local states: the scenario is too large to "
+                                 f"explore exhaustively; use fewer operations or threads")
         t = self.table
         eff = t.eff[lid]
         cls = t.cls[lid]
@@ -486,6 +489,14 @@ class Search:
         self.hits[prop] = hit
 
     def run(self) -> None:
+        """The breadth-first search (see the module docstring); fills the result attributes."""
+        try:
+            self._run()
+        except OverflowError as e:
+            raise SearchTooLarge(f"{e}: the scenario is too large to explore exhaustively; use fewer operations "
+                                 f"or threads") from None
+
+    def _run(self) -> None:
         self._t0 = t0 = time.monotonic()
         cpu0 = time.process_time()
         table = self.table
