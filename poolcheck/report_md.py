@@ -108,8 +108,9 @@ def render(rep: Report) -> str:
     lines.append("## Replay")
     lines.append("")
     lines.append("```sh")
-    lines.append(f"{rep.replay_command}                      # exit 1 while {rep.prop} is violated")
-    lines.append(f"{rep.fix_command}  # exit 0 once a fix holds")
+    w = max(len(rep.replay_command), len(rep.fix_command)) + 2
+    lines.append(f"{rep.replay_command:<{w}}# exit 1 while {rep.prop} is violated")
+    lines.append(f"{rep.fix_command:<{w}}# exit 0 once a fix holds")
     lines.append("```")
     lines.append("")
     return "\n".join(lines)

@@ -74,3 +74,14 @@ def test_a_bad_variant_option_is_a_usage_error(tmp_path: Path) -> None:
                        timeout=120)
     assert p.returncode == 4 and "--poolcheck-variant: unknown variant 'no-such-variant'" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_ci_workflow_is_a_working_gate_example() -> None:
+    wf = (ROOT / ".github" / "workflows" / "poolcheck.yml").read_text()
+    for needed in ("actions/checkout@v4", 'python-version: "3.11"', "pip install -e '.[test]'", "python -m pytest",
+                   "--poolcheck-variant", "if: failure()", "actions/upload-artifact@v4", "path: reports/",
+                   "poolcheck verify"):
+        assert needed in wf, needed
+    assert "\t" not in wf
+    ci = (ROOT / ".ci" / "run").read_text().rstrip("\n").splitlines()
+    assert ci[-1] == "python -m pytest -q" and any("chromium" in ln for ln in ci)
