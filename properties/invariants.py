@@ -1,4 +1,4 @@
-"""State predicates over model memory (D1, D2, D6, C5, C6, P5, P9, P11) and the static P10.
+"""State predicates over model memory (D1, D2, D6, C5, C6, P5, P9, P11), the step predicate of C8 and the static P10.
 
 Each predicate takes the memory (a list or the explorer's tuple) and the
 addresses it needs, and returns a list of Violations; an empty list means the
