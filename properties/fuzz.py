@@ -51,7 +51,7 @@ from poolcheck import artifacts
 from properties.checks import check_execution
 from properties.linearizability import Undecided
 from properties.machines import LayerMachine, PropertyViolation, machine_for
-from properties.scenarios import Case, Outcome, counterexample, run_case
+from properties.scenarios import Case, Outcome, counterexample, minimize, run_case
 from properties.scenarios import cases as case_strategy
 
 __all__ = ["FuzzViolation", "FuzzResult", "fuzz", "search_cases", "search_machine", "SEARCHES", "TARGETS",
@@ -142,9 +142,15 @@ class _Clock:
 
 # -- scenario searches ------------------------------------------------------
 def search_cases(target: str, kind: str, model: type[Model] = Model, examples: int = 200, seed: int | None = 0,
-                 clock: _Clock | None = None) -> tuple[int, Outcome | None, int]:
+                 clock: _Clock | None = None, minimal: bool = True) -> tuple[int, Outcome | None, int]:
     """Search concurrent cases of ``kind``; return (examples run, the shrunk failing outcome or None, examples to
-    the first failure)."""
+    the first failure).
+
+    The failing case is shrunk by Hypothesis, then (``minimal``) by
+    properties.scenarios.minimize, a deletion pass over its explicit
+    schedule; ``outcome.case`` is the result and ``shrunk_by_hypothesis`` in
+    the counterexample's extra data records Hypothesis's own result.
+    """
     clock = clock or _Clock(None, time.monotonic())
     n = 0
     first = 0
@@ -167,7 +173,8 @@ def search_cases(target: str, kind: str, model: type[Model] = Model, examples: i
         case = find(case_strategy(target, kind, model), fails, settings=fuzz_settings(examples), random=rng)
     except NoSuchExample:
         return n, None, 0
-    return n, run_case(case, model), first
+    o = run_case(case, model)
+    return n, (minimize(o, model) if minimal else o), first
 
 
 # -- machine searches -------------------------------------------------------
@@ -312,7 +319,10 @@ def fuzz(targets: Sequence[str] = TARGETS, examples: int = 200, model: type[Mode
 def _from_outcome(target: str, search: str, o: Outcome, model: type[Model], out: Path | None,
                   first: int) -> FuzzViolation:
     v = o.violations[0]
-    cx = counterexample(o, model, "hypothesis", extra={"search": search, "examples_to_find": first})
+    info: dict[str, Any] = {"search": search, "examples_to_find": first}
+    if o.shrunk_from is not None:
+        info["shrunk_by_hypothesis"] = str(o.shrunk_from)
+    cx = counterexample(o, model, "hypothesis", extra=info)
     path = artifacts.save(cx, out) / "trace.json" if out is not None else None
     return FuzzViolation(v.prop, v.message, target, search, cx, path, o.case.nops, o.case.nthreads, str(o.case),
                          first)

@@ -46,7 +46,7 @@ from properties.invariants import Violation
 from properties.pct import PCT, PCTPlan
 
 __all__ = ["Case", "Bursts", "GOALS", "goals_of", "Outcome", "scenarios", "params_for", "choices", "pct_plans", "cases", "run_case",
-           "counterexample", "save_case", "p3_at_unpin", "KINDS", "DEQUE_OPS", "POOL_OPS"]
+           "counterexample", "save_case", "p3_at_unpin", "minimize", "explicit", "KINDS", "DEQUE_OPS", "POOL_OPS"]
 
 KINDS = ("choices", "pct")
 DEQUE_OPS = ("push", "push:nil", "pop")
@@ -103,6 +103,8 @@ class Outcome:
     world: World
     kernel: Kernel
     violations: list[Violation] = field(default_factory=list)
+    followed: int | None = None   # for a run-on Bursts schedule: how many steps followed its choices
+    shrunk_from: Case | None = None   # set by minimize: the case it started from (Hypothesis's shrunk case)
 
     @property
     def failed(self) -> bool:
@@ -130,12 +132,14 @@ class Bursts:
         self.choices = list(choices)
         self.i = 0
         self.rest = RoundRobin() if round_robin else None
+        self.followed = 0    # steps taken from ``choices`` (the rest came from the completion policy)
 
     def choose(self, enabled: Sequence[int], kernel: Kernel) -> int:
         while self.i < len(self.choices):
             t = self.choices[self.i]
             self.i += 1
             if t in enabled:
+                self.followed += 1
                 return t
         if self.rest is not None:
             return self.rest.choose(enabled, kernel)
@@ -157,13 +161,18 @@ def params_for(draw: st.DrawFn, target: str) -> Params:
     if target == "pool":
         procs = draw(st.integers(1, 3))
         return Params(gomaxprocs=procs, with_new=draw(st.booleans())).validate("pool")
-    bits = draw(st.sampled_from((32, 3, 4, 5)))
+    bits = draw(st.sampled_from((32, 3, 4, 5, 2)))
     half = 1 << (bits - 1)
     if target == "dequeue":
         size = draw(st.sampled_from([s for s in (1, 2, 4) if s <= half]))
         return Params(dequeue_bits=bits, size=size, start_index=draw(_wrap_start(bits, 12))).validate("dequeue")
     init = draw(st.sampled_from([s for s in (1, 2, 4) if s <= half]))
-    limit = draw(st.sampled_from([init * 2 ** k for k in range(4) if init * 2 ** k <= min(half, 8)]))
+    # None is Go's own dequeueLimit, (1 << bits) / 4: small enough to reach only at small widths.
+    go_limit = Params(dequeue_bits=bits).limit
+    limits: list[int | None] = [init * 2 ** k for k in range(4) if init * 2 ** k <= min(half, 8)]
+    if init <= go_limit:
+        limits.append(None)
+    limit = draw(st.sampled_from(limits))
     return Params(dequeue_bits=bits, init_size=init, dequeue_limit=limit,
                   start_index=draw(_wrap_start(bits, 12))).validate("chain")
 
@@ -325,11 +334,13 @@ def run_case(case: Case, model: type[Model] = Model) -> Outcome:
     """
     world = build(case.target, case.scenario, case.params, model)
     kernel = world.kernel()
-    kernel.run(case.scheduler())
+    sched = case.scheduler()
+    kernel.run(sched)
     vs = check_execution(world, kernel)
     if case.target == "pool" and not kernel.faults:
         vs = [v for v in vs if v.prop != "P3"] + p3_at_unpin(world, kernel)
-    return Outcome(case, world, kernel, vs)
+    followed = sched.followed if isinstance(sched, Bursts) and sched.rest is None else None
+    return Outcome(case, world, kernel, vs, followed)
 
 
 _GET_UNPIN = "pool.go:Get: runtime_procUnpin()"
@@ -367,6 +378,87 @@ def p3_at_unpin(world: World, kernel: Kernel) -> list[Violation]:
             out.append(Violation("P3", f"object {r.result} was Put before GC {put_epoch[r.result] + 1} and taken "
                                        f"from the pool by thread {r.tid}'s Get after GC {e}: it survived "
                                        f"{e - put_epoch[r.result]} GCs", r.ret))
+    return out
+
+
+# -- a last deletion pass --------------------------------------------------------
+def explicit(outcome: Outcome) -> Case:
+    """The same execution as an explicit schedule: the thread choices up to the last one the completion
+    policy would not have made itself, then no preemption."""
+    c = outcome.case
+    sched = outcome.kernel.schedule
+    n = outcome.followed if outcome.followed is not None else len(sched)
+    return Case(c.target, c.scenario, c.params, tuple(sched[:n]))
+
+
+def _entries(outcome: Outcome) -> list[tuple[int, int]]:
+    """(thread, operation index) of every scheduling point of an execution, in order."""
+    return [(s.tid, s.op) for s in outcome.kernel.trace if not s.silent]
+
+
+def minimize(outcome: Outcome, model: type[Model] = Model, max_tries: int = 2000) -> Outcome:
+    """Delete threads, operations and schedule entries while the execution still fails; return the result.
+
+    Hypothesis's shrinker deletes and simplifies *choices*; it cannot trade a
+    round-robin tail and extra operations (which give interleaving for free)
+    for a few explicit schedule entries, because that needs entries added
+    while operations go. This pass works on the explicit schedule instead
+    (``explicit``), where deleting an operation deletes exactly its entries
+    and leaves every other entry naming the same thread (``Bursts`` skips
+    entries for threads that cannot move), so each deletion keeps the rest of
+    the interleaving. Greedy and 1-minimal: no single thread, operation or
+    entry can be removed, nor the schedule cut short, and the execution still fail. Any failure counts,
+    as in Hypothesis's own shrinking; the first violation may change.
+    """
+    if not outcome.failed:
+        return outcome
+    cur = run_case(explicit(outcome), model)
+    if not cur.failed:  # the explicit schedule must replay the same execution
+        return outcome
+    tries = 0
+    changed = True
+    while changed and tries < max_tries:
+        changed = False
+        for cand in _deletions(cur):
+            tries += 1
+            o = run_case(cand, model)
+            if o.failed:
+                o = run_case(explicit(o), model)
+                if o.failed and _size(o.case) < _size(cur.case):
+                    cur = o
+                    changed = True
+                    break
+            if tries >= max_tries:
+                break
+    cur.shrunk_from = outcome.case
+    return cur
+
+
+def _size(c: Case) -> tuple[int, int, int, tuple[int, ...]]:
+    return (c.nthreads, c.nops, len(c.choices), c.choices)
+
+
+def _deletions(o: Outcome) -> list[Case]:
+    c = o.case
+    threads = c.scenario.threads
+    entries = _entries(o)
+    out: list[Case] = []
+    for t in range(len(threads)):          # a whole thread (not the owner of a deque)
+        if len(threads) > 1 and (t > 0 or c.target == "pool"):
+            sc = Scenario(c.target, threads[:t] + threads[t + 1:])
+            ch = tuple(x - (x > t) for x, e in zip(c.choices, entries) if e[0] != t)
+            out.append(Case(c.target, sc, c.params, ch))
+    for t, ops in enumerate(threads):       # one operation
+        if len(ops) < 2:
+            continue
+        for j in range(len(ops)):
+            sc = Scenario(c.target, threads[:t] + (ops[:j] + ops[j + 1:],) + threads[t + 1:])
+            ch = tuple(x for x, e in zip(c.choices, entries) if e != (t, j))
+            out.append(Case(c.target, sc, c.params, ch))
+    for k in range(len(c.choices)):         # the schedule's tail (then no preemption), shortest first
+        out.append(Case(c.target, c.scenario, c.params, c.choices[:k]))
+    for i in range(len(c.choices)):         # one schedule entry
+        out.append(Case(c.target, c.scenario, c.params, c.choices[:i] + c.choices[i + 1:]))
     return out
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from model.effects import Gen
 from model.harness import World, build
-from model.kernel import Kernel
+from model.kernel import Kernel, RoundRobin
 from model.params import Params
 from model.poolqueue import PoolDequeue, Value
 from model.variants import Model
@@ -214,7 +214,6 @@ def test_a_non_linearizable_20_operation_kernel_history_is_rejected_in_under_a_s
     w = build("dequeue", "push push push push push push push push push push | tail tail tail tail tail | "
                          "tail tail tail tail tail", Params(size=16), TailFromHead)
     k = w.kernel()
-    from model.kernel import RoundRobin
     k.run(RoundRobin())
     assert len(events_of(k.history)) == 20
     t0 = time.perf_counter()
@@ -234,7 +233,6 @@ def test_budget_exhaustion_is_undecided_never_a_pass() -> None:
     assert res.verdict == "unknown" and not res.ok
     w = build("dequeue", "push | tail", Params(size=2))
     k = w.kernel()
-    from model.kernel import RoundRobin
     k.run(RoundRobin())
     with pytest.raises(Undecided, match="budget"):
         check_kernel_history(w, k.history, budget=0)
