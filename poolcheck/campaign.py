@@ -429,21 +429,33 @@ EXPLORE_MAX_STATES = {"ci": 400_000, "thorough": 5_000_000}
 
 
 def explore_configs(budget: str) -> list[tuple[str, str, str, Params]]:
-    """The budget's explorer configurations; thorough adds proofs.explore.BENCH_CONFIGS when it exists."""
+    """The budget's explorer configurations: ours plus proofs.explore.BENCH_CONFIGS (E1..E6).
+
+    ci takes the benchmark configurations whose stated time target is at most
+    10 s; thorough takes all of them and EXPLORE_CONFIGS["thorough"].
+    """
     out = list(EXPLORE_CONFIGS["ci"])
     if budget == "thorough":
         out += list(EXPLORE_CONFIGS.get("thorough", []))
-        try:
-            bench = getattr(importlib.import_module("proofs.explore"), "BENCH_CONFIGS", None)
-        except ImportError:
-            bench = None
-        for item in _bench_items(bench):
+    try:
+        bench = getattr(importlib.import_module("proofs.explore"), "BENCH_CONFIGS", None)
+    except ImportError:
+        bench = None
+    limits = {"ci": 10.0, "thorough": float("inf")}
+    for item, seconds in _bench_items(bench):
+        if seconds <= limits[budget]:
             out.append(item)
-    return out
+    seen: set[tuple[str, str, Params]] = set()
+    unique = []
+    for key, t, sc, p in out:
+        if (t, sc, p) not in seen:
+            seen.add((t, sc, p))
+            unique.append((key, t, sc, p))
+    return unique
 
 
-def _bench_items(bench: Any) -> list[tuple[str, str, str, Params]]:
-    """BENCH_CONFIGS in whatever shape the explorer keeps them: a dict or list of tuples or objects."""
+def _bench_items(bench: Any) -> list[tuple[tuple[str, str, str, Params], float]]:
+    """BENCH_CONFIGS as ((name, target, scenario, params), time target): objects or tuples, in a list or dict."""
     if not bench:
         return []
     items = list(bench.items()) if isinstance(bench, dict) else [(None, b) for b in bench]
@@ -454,11 +466,13 @@ def _bench_items(bench: Any) -> list[tuple[str, str, str, Params]]:
             if parts and isinstance(parts[0], str) and parts[0] not in ("dequeue", "chain", "pool"):
                 key, parts = parts[0], parts[1:]
             if len(parts) >= 3 and isinstance(parts[2], Params):
-                out.append((str(key), parts[0], parts[1], parts[2]))
+                out.append(((str(key), parts[0], parts[1], parts[2]), 0.0))
         else:
             t, sc, p = getattr(b, "target", None), getattr(b, "scenario", None), getattr(b, "params", None)
             if isinstance(t, str) and isinstance(sc, str) and isinstance(p, Params):
-                out.append((str(key or getattr(b, "name", "E")), t, sc, p))
+                secs = getattr(b, "target_seconds", 0.0)
+                out.append(((str(key or getattr(b, "name", "E")), t, sc, p),
+                            float(secs) if isinstance(secs, (int, float)) else 0.0))
     return out
 
 
@@ -632,7 +646,7 @@ def mutants_stage(ctx: Context, bar: Progress) -> StageResult:
     configs = [ConfigRun(r["name"], r["verdict"], float(r.get("time_to_kill") or 0.0),
                          {"expected": r.get("expected"), "cells": {e: c.get("status") for e, c in
                                                                    r.get("cells", {}).items()}})
-               for r in data.get("mutants", [])]
+               for r in data.get("mutants", []) + ([data["reference"]] if data.get("reference") else [])]
     status = PASS if km.ok else FAIL
     text = (f"{score.get('killed', '?')}/{score.get('non_equivalent', '?')} non-equivalent mutants killed "
             f"by {', '.join(engines)}")

@@ -48,6 +48,36 @@ def _uncovered(c: Campaign, run: VariantRun) -> list[str]:
             if all(_cell(run, e, p.id) == NA for e in c.engines())]
 
 
+def coverage_line(c: Campaign) -> str:
+    """The coverage figures of the whole campaign, one line: executions, states, examples, proof depth."""
+    tot: dict[str, int] = {}
+    depth = 0
+    for r in c.runs:
+        for s in r.stages:
+            for k in ("executions", "states", "examples", "proofs"):
+                v = s.coverage.get(k)
+                if isinstance(v, int) and not isinstance(v, bool):
+                    tot[k] = tot.get(k, 0) + v
+            for k in ("max_depth",):
+                v = s.coverage.get(k)
+                if isinstance(v, int):
+                    depth = max(depth, v)
+            pd = s.coverage.get("proof_depth")
+            if isinstance(pd, int):
+                tot["proof_depth"] = max(tot.get("proof_depth", 0), pd)
+    parts = []
+    if "executions" in tot:
+        parts.append(f"{tot['executions']:,} sampled executions")
+    if "states" in tot:
+        parts.append(f"{tot['states']:,} states explored (depth up to {depth})")
+    if "examples" in tot:
+        parts.append(f"{tot['examples']:,} Hypothesis examples run")
+    if "proofs" in tot:
+        parts.append(f"{tot['proofs']} proofs" + (f", bounded depth up to {tot['proof_depth']}"
+                                                  if tot.get("proof_depth") else ""))
+    return "; ".join(parts) if parts else "no coverage recorded"
+
+
 def _verdict_line(c: Campaign) -> str:
     names = ", ".join(f"`{r.variant}`" for r in c.runs)
     return (f"**{c.verdict.upper()}** on {names}: budget `{c.budget}`, {c.seconds:.1f} s, exit status "
@@ -61,7 +91,7 @@ def _md(s: str) -> str:
 
 def summary_md(c: Campaign) -> str:
     out = c.out
-    lines = ["# poolcheck verify", "", _verdict_line(c), ""]
+    lines = ["# poolcheck verify", "", _verdict_line(c), "", f"Coverage: {coverage_line(c)}.", ""]
     engines = c.engines()
     for run in c.runs:
         lines += [f"## `{run.variant}`", ""]
@@ -132,7 +162,7 @@ th,td{padding:3px 10px;border-bottom:1px solid #f1f3f5;text-align:left;vertical-
 th{background:#f9fafb;font-weight:600}
 td.pass{color:#15803d}td.fail{background:#fef2f2;font-weight:700}td.fail a{color:#b91c1c}
 td.incomplete{color:#b45309;background:#fffbeb}td.na{color:#9ca3af;text-align:center}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .st-pass{color:#15803d;font-weight:600}.st-fail,.st-error{color:#b91c1c;font-weight:700}
 .st-incomplete{color:#b45309;font-weight:600}.st-unavailable{color:#9ca3af}
 code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;background:#f3f4f6;padding:1px 4px;border-radius:3px}
@@ -177,9 +207,29 @@ def _matrix(c: Campaign) -> str:
     return "<table>" + head1 + head2 + "".join(rows) + "</table>"
 
 
+def _kill_matrix(s: StageResult) -> str:
+    engines = sorted({e for cf in s.configs for e in cf.coverage.get("cells", {})})
+    rows = []
+    for cf in s.configs:
+        cells = cf.coverage.get("cells", {})
+        good = "survived" if cf.name == "reference" else "killed"
+        tds = "".join(f'<td class="{"pass" if cells.get(e) == good else "na"}">{_e(cells.get(e, "n/a"))}</td>'
+                      for e in engines)
+        exp = ", ".join(cf.coverage.get("expected") or []) or "—"
+        cls = "fail" if cf.verdict in ("survived", "equivalent-refuted", "flagged") else ""
+        rows.append(f'<tr><td><code>{_e(cf.name)}</code></td><td>{_e(exp)}</td>{tds}'
+                    f'<td class="{cls}">{_e(cf.verdict)}</td></tr>')
+    links = " ".join(f'<a href="{_e(v)}">{_e(k)}</a>' for k, v in s.links.items())
+    return (f"<h3>Kill matrix</h3><p class=\"muted\">{_e(s.coverage_text)}: each mutant (a known bug, "
+            f"model/variants) through the engines; {links}</p><table><tr><th>mutant</th><th>expected</th>"
+            + "".join(f"<th>{_e(e)}</th>" for e in engines) + f"<th>verdict</th></tr>{''.join(rows)}</table>")
+
+
 def _configs(s: StageResult) -> str:
     if not s.configs:
         return ""
+    if s.stage == "mutants":
+        return _kill_matrix(s)
     rows = []
     for cf in s.configs:
         cov = ", ".join(f"{k} {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} {v}"
@@ -221,7 +271,8 @@ def index_html(c: Campaign) -> str:
 <title>poolcheck verify: {_e(verdict)}</title><style>{_CSS}</style></head><body>
 <header><h1>poolcheck verify <span class="v {_e(verdict)}">{_e(verdict.upper())}</span></h1>
 <div class="muted">budget <code>{_e(c.budget)}</code> · {c.seconds:.1f} s · exit status {c.exit_status} ·
-started {_e(c.started)} · variants: {_e(", ".join(r.variant for r in c.runs))}</div></header>
+started {_e(c.started)} · variants: {_e(", ".join(r.variant for r in c.runs))}</div>
+<div>Coverage: {_e(coverage_line(c))}</div></header>
 <main>
 <h2>Properties x engines x variants</h2>
 <p class="muted">✓ every check of the property passed · ✗ violated (the link opens the counterexample report) ·
@@ -257,7 +308,7 @@ def junit_xml(c: Campaign) -> str:
                     tc = ET.SubElement(suite, "testcase", classname=f"poolcheck.{run.variant}.mutants", name=cf.name,
                                        time=f"{cf.seconds:.3f}")
                     n["tests"] += 1
-                    if cf.verdict in ("survived", "equivalent-refuted"):
+                    if cf.verdict in ("survived", "equivalent-refuted", "flagged"):
                         ET.SubElement(tc, "failure", message=f"{cf.name}: {cf.verdict}").text = s.note
                         n["failures"] += 1
             for pid, st in s.cells.items():
