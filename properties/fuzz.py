@@ -302,7 +302,8 @@ def fuzz(targets: Sequence[str] = TARGETS, examples: int = 200, model: type[Mode
             row[search] = {"examples": n, "verdict": "fail" if v is not None else "pass",
                            "seconds": round(time.monotonic() - ts, 3),
                            "property": v.prop if v is not None else None}
-        row["examples"] = sum(r["examples"] for r in row.values())
+        row["seconds"] = round(sum(r["seconds"] for r in row.values()), 3)
+        row["examples"] = sum(r["examples"] for r in row.values() if isinstance(r, dict))
         row["verdict"] = "fail" if any(r["verdict"] == "fail" for r in row.values() if isinstance(r, dict)) \
             else "pass"
         res.per_target[target] = row
