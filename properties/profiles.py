@@ -13,7 +13,7 @@ profile    machine  scenario  mutant
 =========  =======  ========  =======
 ci         60       300       1500
 dev        200      1000      3000
-thorough   5000     20000     20000
+thorough   2000     10000     20000
 =========  =======  ========  =======
 
 ``machine`` is ``max_examples`` (each example a program of up to
@@ -36,7 +36,7 @@ PROFILES = ("ci", "dev", "thorough")
 BUDGETS: dict[str, dict[str, int]] = {
     "ci": {"machine": 60, "scenario": 300, "mutant": 1500},
     "dev": {"machine": 200, "scenario": 1000, "mutant": 3000},
-    "thorough": {"machine": 5000, "scenario": 20000, "mutant": 20000},
+    "thorough": {"machine": 2000, "scenario": 10000, "mutant": 20000},
 }
 
 
