@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
 from model.tracefile import Counterexample, write_json_atomic
 from poolcheck import report
 
-__all__ = ["save", "folder_name", "display_path"]
+__all__ = ["save", "folder_name", "display_path", "saved"]
+
+# Every folder written by this process, with who wrote it (the pytest test, when under pytest): the pytest
+# plugin replays them all at the end of a session.
+_SAVED: list[tuple[Path, str]] = []
+
+
+def saved() -> list[tuple[Path, str]]:
+    """(folder, writer) for every counterexample saved by this process, in order."""
+    return list(_SAVED)
 
 
 def _slug(s: str) -> str:
@@ -50,4 +60,5 @@ def save(cx: Counterexample, out: Path) -> Path:
     shown = display_path(trace)
     write_json_atomic(trace, cx.to_json(replay_path=shown))
     report.render_folder(folder, cx, shown)
+    _SAVED.append((folder, os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]))
     return folder

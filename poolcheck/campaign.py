@@ -287,14 +287,18 @@ def _cells(checked: Iterable[str], findings: Sequence[Finding], incomplete: Iter
 class _Feed:
     """Turns the engines' progress callbacks (a dict, or done/total/what) into a Progress bar."""
 
+    _SKIP = ("done", "force", "seconds", "elapsed", "states_per_second")  # the bar shows its own time
+
     def __init__(self, bar: Progress, prefix: str = "") -> None:
         self.bar, self.prefix = bar, prefix
 
     def __call__(self, *args: Any, **kw: Any) -> None:
         fields: dict[str, Any] = {"at": self.prefix} if self.prefix else {}
         if len(args) == 1 and isinstance(args[0], dict):
-            fields.update((str(k), v) for k, v in args[0].items()
-                          if isinstance(v, (int, float, str)) and not isinstance(v, bool) and k not in ("done", "force"))
+            for k, v in args[0].items():
+                if isinstance(v, bool) or not isinstance(v, (int, float, str)) or k in self._SKIP:
+                    continue
+                fields[str(k)] = round(v, 1) if isinstance(v, float) else v
             self.bar.update(None, False, **fields)
         elif len(args) >= 2 and all(isinstance(a, int) for a in args[:2]):
             self.bar.total = args[1] or None

@@ -51,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="variant the property tests check: a name, path/to/file.py:Class or module:Class")
     g.addoption("--poolcheck-budget", default="ci", choices=("ci", "thorough"), help="budget of the property tests")
     g.addoption("--poolcheck-out", default="reports", type=Path, help="directory for counterexample reports")
+    g.addoption("--poolcheck-no-replay-check", action="store_true",
+                help="do not replay, at the end of the session, every counterexample the session saved")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,7 +71,48 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _REPORTS.extend(_REPORT_LINE.findall(report.longreprtext))
 
 
+def _unreplayable() -> list[str]:
+    """Saved counterexamples that do not reproduce their property (declared non-replayable ones excepted)."""
+    from poolcheck import artifacts
+    from poolcheck.replay import replay
+    bad = []
+    seen: set[Path] = set()
+    for folder, writer in artifacts.saved():
+        if folder in seen or not (folder / "trace.json").is_file():
+            continue
+        seen.add(folder)
+        prop = "?"
+        try:
+            cx = load(folder / "trace.json")
+            prop = cx.prop
+            if cx.extra.get("replayable") is False:
+                continue
+            ok = replay(cx).reproduced
+            why = "does not reproduce its property"
+        except Exception as e:  # any failure to replay is what this check is for
+            ok, why = False, f"cannot be replayed: {type(e).__name__}: {e}"
+        if not ok:
+            bad.append(f"{folder / 'trace.json'} ({prop}, saved by {writer or 'a non-test caller'}) {why}")
+    return bad
+
+
+_UNREPLAYABLE: list[str] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Every counterexample report the session wrote must replay its violation (DESIGN.md section 7)."""
+    if session.config.getoption("--poolcheck-no-replay-check", default=False):
+        return
+    _UNREPLAYABLE[:] = _unreplayable()
+    if _UNREPLAYABLE and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _UNREPLAYABLE:
+        terminalreporter.write_sep("=", "poolcheck: saved counterexamples that do not replay", red=True)
+        for line in _UNREPLAYABLE:
+            terminalreporter.write_line(line)
     if _REPORTS:
         terminalreporter.write_sep("-", "poolcheck counterexample reports")
         for p in dict.fromkeys(_REPORTS):

@@ -62,6 +62,7 @@ tr.involved td.num{color:var(--warn);font-weight:700}
 .op{display:inline-block;font-weight:650;font-size:12px;color:#fff;background:var(--lc);border-radius:4px;padding:0 5px;
 margin-right:4px}
 .fn{color:var(--mute);font-size:12px}
+.loc{color:var(--mute);font-family:var(--mono);font-size:11px;margin-left:5px}
 .val{font-family:var(--mono);font-size:12px;color:#0f5132;background:#ecfdf5;border-radius:3px;padding:0 3px;margin-left:4px;
 white-space:nowrap}
 .ret{font-family:var(--mono);font-size:12px;font-weight:700;margin-left:4px;color:var(--lc);white-space:nowrap}
@@ -135,6 +136,8 @@ def _line(ln: Line, show_fn: bool) -> str:
     title = f"step {ln.step}: {ln.file + ':' if ln.file else ''}{ln.func} · {ln.effect} {ln.location}".strip()
     cls = "go long" if len(ln.stmt) > 44 else "go"
     parts.append(f'<code class="{cls}" title="{_e(title)}">{_e(ln.stmt)}</code>')
+    if "[" in ln.location:  # a slot, a poolLocal, a pinned flag: say which one
+        parts.append(f'<span class="loc">{_e(ln.location)}</span>')
     if ln.value:
         parts.append(f'<span class="val">{_e(ln.value)}</span>')
     if ln.ret is not None:

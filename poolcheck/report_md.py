@@ -33,6 +33,8 @@ def _row(rep: Report, r: Row) -> str:
         if ln.op_start:
             text += f"**{_cell(ln.op)}** "
         text += _code(ln.go)
+        what = f"{ln.effect} {ln.location}".strip() if ln.location else ln.effect
+        text += f" <sub>{_cell(what)}</sub>"
         if ln.value:
             text += f" {_cell(ln.value)}"
         if ln.ret is not None:
@@ -91,8 +93,9 @@ def render(rep: Report) -> str:
     lines.append("## Steps")
     lines.append("")
     lines.append(f"{VIOLATION_MARK} the violating step, {INVOLVED_MARK} a step touching the value or location "
-                 f"involved; **bold** names the operation a thread starts. Small numbers are steps that run on "
-                 f"without a scheduling point.")
+                 f"involved; **bold** names the operation a thread starts. Each step: the Go statement, the "
+                 f"effect and the memory cell (small print), the value read or written. Small numbers before a "
+                 f"statement are steps that run on without a scheduling point.")
     lines.append("")
     lines.append("| step | " + " | ".join(f"{t.name} ({t.short}: {t.ops})" for t in rep.threads) + " |")
     lines.append("|---:|" + "---|" * len(rep.threads))

@@ -85,3 +85,18 @@ def test_ci_workflow_is_a_working_gate_example() -> None:
     assert "\t" not in wf
     ci = (ROOT / ".ci" / "run").read_text().rstrip("\n").splitlines()
     assert ci[-1] == "python -m pytest -q" and any("chromium" in ln for ln in ci)
+
+
+def test_session_replays_every_saved_report(tmp_path: Path) -> None:
+    """A report that does not replay its violation fails the session, naming the test that wrote it."""
+    (tmp_path / "test_writes.py").write_text(
+        "from model.tracefile import load\nfrom poolcheck import artifacts\n\n"
+        "def test_saves_a_wrong_one(tmp_path):\n"
+        f"    cx = load({str(REGRESSIONS / 'D3-push-no-typ-check.json')!r})\n"
+        "    cx.variant = 'reference'\n"
+        "    artifacts.save(cx, tmp_path)\n")
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_writes.py"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1, p.stdout[-2000:]
+    assert "saved counterexamples that do not replay" in p.stdout
+    assert "saved by test_writes.py::test_saves_a_wrong_one" in p.stdout

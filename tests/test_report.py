@@ -177,3 +177,14 @@ def test_compact_trace_is_short_and_keeps_the_violation(path: Path) -> None:
 # -- every report written here replays ---------------------------------------------------------------------------
 def test_saved_reports_replay(saved: Path) -> None:
     assert replay(load(saved / "trace.json")).reproduced
+
+
+@pytest.mark.parametrize("path", sorted(REGRESSIONS.glob("*.json")), ids=lambda p: p.stem)
+def test_every_layer_renders(path: Path) -> None:
+    """Dequeue, chain and pool counterexamples all render, with a state panel for the violating row."""
+    rep = build_report(load(path))
+    md, html = render_md(rep), render_html(rep)
+    assert rep.headline and rep.final_state and not rep.notes
+    assert md.count("\n| ") >= len(rep.rows) and html.count('class="row') == len(rep.rows)
+    if rep.violating_row is not None:
+        assert f'id="state-{rep.violating_row}"' in html
