@@ -165,7 +165,7 @@ class Report:
 
 
 # -- naming ------------------------------------------------------------------------------------------
-def thread_name(target: str, tid: int, ops: Sequence[str] = ()) -> str:
+def thread_name(target: str, tid: int) -> str:
     """How reports call a thread: the owner and thieves of a queue, goroutines of a pool."""
     if target == "pool":
         return f"goroutine {tid}"
@@ -419,7 +419,9 @@ class _Story:
 
 
 def _who(target: str, tid: int) -> str:
-    return thread_name(target, tid)
+    """A thread as the subject of a sentence: "the owner", "thief 1", "goroutine 0"."""
+    name = thread_name(target, tid)
+    return "the owner" if name == "owner" else name
 
 
 def _first_value(msg: str, pattern: str) -> int | None:
@@ -454,8 +456,7 @@ def _story_duplicate(cx: Counterexample, run: _Run, v: int) -> _Story | None:
         return None
     what = "object" if cx.target == "pool" else "value"
     times = {2: "twice", 3: "three times"}.get(len(rets), f"{len(rets)} times")
-    by = " and ".join(f"by {'the owner' if _who(cx.target, r['thread']) == 'owner' else _who(cx.target, r['thread'])} "
-                      f"at step {r['ret']}" for r in rets)
+    by = " and ".join(f"by {_who(cx.target, r['thread'])} at step {r['ret']}" for r in rets)
     put = "Put once" if cx.target == "pool" else "pushed once"
     story = _Story(f"{what.capitalize()} {v} was returned {times}: {by}, though it was {put}.",
                    violation_step=rets[-1]["ret"])
@@ -485,14 +486,12 @@ def _story_lost(cx: Counterexample, run: _Run, v: int) -> _Story | None:
     pusher = next((r["thread"] for r in run.history if r.get("arg") == v), None)
     by_pusher = "" if pushed_at is None else f" at step {pushed_at}"
     if pusher is not None:
-        pw = _who(cx.target, pusher)
-        by_pusher = f" by {'the owner' if pw == 'owner' else pw}" + by_pusher
+        by_pusher = f" by {_who(cx.target, pusher)}" + by_pusher
     sentence = f"{what.capitalize()} {v} was lost: it was {put}{by_pusher}"
     if destroyed is not None:
         s, a, after = destroyed
         loc = s["location"] or f"cell {a}"
         who = _who(cx.target, s["thread"])
-        who = "the owner" if who == "owner" else who
         _, fn, _ = _split_label(s["go"])
         new = "nil" if after is None else str(after)
         sentence += f", then at step {s['index']} {who}'s {fn or s['operation']} overwrote {loc} (holding {v}) with {new}"
@@ -504,7 +503,6 @@ def _story_lost(cx: Counterexample, run: _Run, v: int) -> _Story | None:
         if readers:
             r = readers[0]
             rw = _who(cx.target, r["thread"])
-            rw = "the owner" if rw == "owner" else rw
             claim = _claim(run.steps, r, s["index"])
             if claim is not None:
                 _, cfn, _ = _split_label(claim["go"])
@@ -525,7 +523,6 @@ def _story_lost(cx: Counterexample, run: _Run, v: int) -> _Story | None:
         if unlink is not None:
             who = _who(cx.target, unlink["thread"])
             _, fn, stmt = _split_label(unlink["go"])
-            who = "the owner" if who == "owner" else who
             sentence += f", but {blk} is no longer reachable: {who} unlinked it at step {unlink['index']} ({fn}: {stmt})"
             seen = [t for t in run.steps if t["thread"] == unlink["thread"] and t["op"] == unlink["op"] and
                     t["index"] < at and t["location"] == f"{blk}.headTail" and t["effect"] == "Load" and
@@ -584,7 +581,6 @@ def _story_race(cx: Counterexample, run: _Run, message: str) -> _Story | None:
 
     def side(x: Any) -> str:
         who = _who(cx.target, x.tid)
-        who = "the owner" if who == "owner" else who
         _, fn, stmt = _split_label(x.label)
         return f"{who} {'wrote' if x.write else 'read'} it at step {x.step} ({fn}: {stmt})"
     story = _Story(f"Data race on {race.location}: {side(a)}, and {side(b)}; nothing orders the two accesses "
@@ -689,7 +685,7 @@ def build_report(cx: Counterexample, trace_path: str = "trace.json") -> Report:
     final_mem = run.snapshots[-1][1] if run.snapshots else None
     names = _Names(final_mem)
     threads_ops = [t.split() for t in cx.scenario.split("|")]
-    threads = [ThreadInfo(i, thread_name(cx.target, i, ops), f"T{i}", " ".join(ops)) for i, ops in enumerate(threads_ops)]
+    threads = [ThreadInfo(i, thread_name(cx.target, i), f"T{i}", " ".join(ops)) for i, ops in enumerate(threads_ops)]
     # operations: (thread, seq) -> text, from the history
     op_text: dict[tuple[int, int], str] = {}
     for r in run.history:
