@@ -285,7 +285,7 @@ class KillMatrix:
         lines += [f"**Mutation score: {killed}/{len(ne)} = {100 * self.score:.0f}%** of the non-equivalent mutants "
                   f"killed ({sum(r.killed_by_expected for r in ne)} by an expected property); "
                   f"{len(self.rows) - len(ne)} equivalent mutant(s). Median time to kill (fastest engine per "
-                  f"mutant): {'n/a' if med is None else f'{med:.2f} s'}.", ""]
+                  f"mutant): {'n/a' if med is None else f'{med:.3f} s'}.", ""]
         lines += ["Each cell: the property that killed the mutant, the time to kill from the start of that engine's "
                   "run, and the counterexample's length in scheduling steps (the explorer's is the shortest).", ""]
         head = ["mutant", "layer", "expected"] + list(self.engines) + ["verdict"]
@@ -296,7 +296,7 @@ class KillMatrix:
             cells = [r.cells[e].text() if e in r.cells else "n/a" for e in self.engines]
             lines.append("| " + " | ".join([f"`{r.name}`", r.variant.layer, exp] + cells + [r.verdict]) + " |")
         lines.append("")
-        meds = [f"{e} {self.engine_median(e):.2f} s" for e in self.engines if self.engine_median(e) is not None]
+        meds = [f"{e} {self.engine_median(e):.3f} s" for e in self.engines if self.engine_median(e) is not None]
         if meds:
             lines += ["Median time to kill per engine: " + ", ".join(meds) + ".", ""]
         eq = [r for r in self.rows if r.variant.equivalent]
