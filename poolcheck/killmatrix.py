@@ -566,7 +566,7 @@ def _fuzz(variant: type[Model], witness: tuple[str, str, Params], budget: Budget
     return Cell("fuzz", "survived", note="incomplete" if verdict == "incomplete" else "", runtime=runtime)
 
 
-def _prove(variant: type[Model], budget_name: str, expected: Sequence[str]) -> Cell:
+def _prove(variant: type[Model], budget_name: str, expected: Sequence[str], out: Path | None) -> Cell:
     pv = importlib.import_module("proofs.prove")
     t0 = time.monotonic()
     results = list(pv.run_all(only=None, model=variant, budget=budget_name, progress=None))
@@ -578,19 +578,31 @@ def _prove(variant: type[Model], budget_name: str, expected: Sequence[str]) -> C
     kills: list[tuple[Any, float]] = []
     for r in results:
         elapsed += float(getattr(r, "seconds", 0.0) or 0.0)
-        if str(getattr(r, "result", "")) == "counterexample" and str(getattr(r, "expected", "proved")) == "proved":
+        if str(getattr(r, "result", "")) == "counterexample" and \
+                str(getattr(r, "expected", "proved") or "proved") == "proved":
             kills.append((r, elapsed))
     if not kills:
-        return Cell("prove", "survived", note=f"{len(applicable)} proofs hold", runtime=runtime)
+        unknown = sum(str(getattr(r, "result", "")) == "unknown" for r in applicable)
+        note = f"{len(applicable) - unknown} proofs hold" + (f", {unknown} unknown" if unknown else "")
+        return Cell("prove", "survived", note=note, runtime=runtime)
+
+    def pid(r: Any) -> str:
+        return str(getattr(r, "prop", None) or getattr(r, "name", "?"))
+
+    def length(r: Any) -> int | None:
+        cx = getattr(r, "counterexample", None)
+        if isinstance(cx, Counterexample) and cx.schedule:
+            return len(cx.schedule)
+        b = getattr(r, "bound", None)
+        return b if isinstance(b, int) else None
+
     props: dict[str, dict[str, Any]] = {}
     for r, t in kills:
-        p = str(getattr(r, "prop", None) or getattr(r, "property", None) or getattr(r, "name", "?"))
-        props.setdefault(p, {"seconds": _r4(t), "length": getattr(r, "length", None),
-                             "proof": str(getattr(r, "name", p))})
-    pick = next(((r, t) for r, t in kills if str(getattr(r, "prop", "")) in expected), kills[0])
-    r, t = pick
-    p = str(getattr(r, "prop", None) or getattr(r, "property", None) or getattr(r, "name", "?"))
-    return Cell("prove", "killed", prop=p, seconds=t, length=getattr(r, "length", None), properties=props,
+        props.setdefault(pid(r), {"seconds": _r4(t), "length": length(r), "proof": str(getattr(r, "name", ""))})
+    r, t = next(((r, t) for r, t in kills if pid(r) in expected), kills[0])
+    cx = getattr(r, "counterexample", None)
+    path = _save(cx, out) if isinstance(cx, Counterexample) and out is not None else None
+    return Cell("prove", "killed", prop=pid(r), seconds=t, length=length(r), properties=props, counterexample=path,
                 note=str(getattr(r, "name", "")), runtime=runtime)
 
 
@@ -631,7 +643,7 @@ def _run_cell(engine: str, variant: type[Model], budget_name: str, out: Path | N
             assert w is not None
             return _fuzz(variant, w, b, expected, out)
         if engine == "prove":
-            return _prove(variant, budget_name, expected)
+            return _prove(variant, budget_name, expected, out)
         if engine == "go-tests":
             return _go_tests(variant)
     except Exception as e:  # an engine's failure is reported in its cell, never as a kill

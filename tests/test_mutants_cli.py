@@ -174,3 +174,64 @@ def test_a_bad_variant_file_is_a_clear_error_with_exit_2(tmp_path: Path, capsys:
     assert rc == 2
     lines = [x for x in err.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("poolcheck: error:") and fragment in lines[0], err
+
+
+# -- the engines' contracts (fakes: the matrix must read what the engines promise) ---------------------------
+def _fake_module(monkeypatch: pytest.MonkeyPatch, name: str, **attrs: object) -> None:
+    import importlib.machinery
+    import sys
+    import types
+    mod = types.ModuleType(name)
+    mod.__spec__ = importlib.machinery.ModuleSpec(name, None)
+    for k, v in attrs.items():
+        setattr(mod, k, v)
+    monkeypatch.setitem(sys.modules, name, mod)
+
+
+class _Proof:
+    def __init__(self, name: str, prop: str, result: str, seconds: float, expected: str = "proved") -> None:
+        self.name, self.prop, self.result, self.seconds, self.expected = name, prop, result, seconds, expected
+        self.bound = 4
+        self.counterexample = None
+
+
+def test_prove_cells_follow_the_run_all_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    def run_all(only: object = None, model: type[Model] = Model, budget: str = "ci",
+                progress: object = None) -> list[_Proof]:
+        if model.name == "get-keeps-private":
+            return [_Proof("lemma-a", "D1", "proved", 0.5), _Proof("pool-bmc", "P1", "counterexample", 0.25),
+                    _Proof("expected-cx", "D5", "counterexample", 0.1, expected="counterexample")]
+        if model.name == "push-no-typ-check":
+            return [_Proof("lemma-a", "D1", "n/a", 0.0)]
+        return [_Proof("lemma-a", "D1", "proved", 0.5), _Proof("expected-cx", "D5", "counterexample", 0.1,
+                                                               expected="counterexample")]
+    _fake_module(monkeypatch, "proofs.prove", run_all=run_all)
+    km = killmatrix.kill_matrix(engines=("prove",), only=["get-keeps-private", "push-no-typ-check",
+                                                         "full-check-off-by-one"], out=None)
+    cells = {r.name: r.cells["prove"] for r in km.rows}
+    assert cells["get-keeps-private"].status == "killed" and cells["get-keeps-private"].prop == "P1"
+    assert cells["get-keeps-private"].seconds == pytest.approx(0.75) and cells["get-keeps-private"].length == 4
+    assert cells["push-no-typ-check"].status == "n/a"
+    assert cells["full-check-off-by-one"].status == "survived"
+    assert km.reference.cells["prove"].status == "survived" and km.reference.verdict == "clean"
+    assert not km.ok and any("push-no-typ-check survived" in p for p in km.problems())
+
+
+def test_go_tests_cells_follow_the_run_go_tests_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    class _Res:
+        def __init__(self, killed: bool, test: str | None, status: str) -> None:
+            self.killed, self.test, self.seconds, self.status = killed, test, 1.5, status
+
+    def run_go_tests(name: str, race: bool = False) -> _Res | None:
+        return {"get-keeps-private": _Res(True, "TestPool", "killed"),
+                "poptail-no-zero": _Res(True, "TestPoolDequeue", "timeout"),
+                "reference": _Res(False, None, "survived")}.get(name)
+    _fake_module(monkeypatch, "properties.conformance.gomutants", run_go_tests=run_go_tests)
+    km = killmatrix.kill_matrix(engines=("go-tests",), only=["get-keeps-private", "poptail-no-zero",
+                                                            "two-producers"], out=None)
+    cells = {r.name: r.cells["go-tests"] for r in km.rows}
+    assert cells["get-keeps-private"].killed and cells["get-keeps-private"].prop == "TestPool"
+    assert cells["poptail-no-zero"].prop == "TestPoolDequeue timeout"
+    assert cells["two-producers"].status == "n/a"
+    assert {r.name: r.verdict for r in km.rows}["get-keeps-private"] == "killed"  # a Go test name is no property id
+    assert km.reference.verdict == "clean"
