@@ -43,6 +43,7 @@ from model.variants import Model, spec_of
 from poolcheck import artifacts
 from properties.checks import check_execution
 from properties.invariants import Violation
+from properties.linearizability import Undecided
 from properties.pct import PCT, PCTPlan
 
 __all__ = ["Case", "Bursts", "GOALS", "goals_of", "Outcome", "scenarios", "params_for", "choices", "pct_plans", "cases", "run_case",
@@ -104,6 +105,7 @@ class Outcome:
     kernel: Kernel
     violations: list[Violation] = field(default_factory=list)
     followed: int | None = None   # for a run-on Bursts schedule: how many steps followed its choices
+    entries: list[tuple[int, int]] = field(default_factory=list)   # (thread, operation) per scheduling point
     shrunk_from: Case | None = None   # set by minimize: the case it started from (Hypothesis's shrunk case)
 
     @property
@@ -335,12 +337,26 @@ def run_case(case: Case, model: type[Model] = Model) -> Outcome:
     world = build(case.target, case.scenario, case.params, model)
     kernel = world.kernel()
     sched = case.scheduler()
-    kernel.run(sched)
+    rec = _Recording(sched)
+    kernel.run(rec)
     vs = check_execution(world, kernel)
     if case.target == "pool" and not kernel.faults:
         vs = [v for v in vs if v.prop != "P3"] + p3_at_unpin(world, kernel)
     followed = sched.followed if isinstance(sched, Bursts) and sched.rest is None else None
-    return Outcome(case, world, kernel, vs, followed)
+    return Outcome(case, world, kernel, vs, followed, rec.entries)
+
+
+class _Recording:
+    """A scheduler wrapper noting, at each scheduling point, the thread chosen and the operation it is in."""
+
+    def __init__(self, inner: Bursts | PCT) -> None:
+        self.inner = inner
+        self.entries: list[tuple[int, int]] = []
+
+    def choose(self, enabled: Sequence[int], kernel: Kernel) -> int:
+        t = self.inner.choose(enabled, kernel)
+        self.entries.append((t, kernel.threads[t].op_index))
+        return t
 
 
 _GET_UNPIN = "pool.go:Get: runtime_procUnpin()"
@@ -391,11 +407,6 @@ def explicit(outcome: Outcome) -> Case:
     return Case(c.target, c.scenario, c.params, tuple(sched[:n]))
 
 
-def _entries(outcome: Outcome) -> list[tuple[int, int]]:
-    """(thread, operation index) of every scheduling point of an execution, in order."""
-    return [(s.tid, s.op) for s in outcome.kernel.trace if not s.silent]
-
-
 def minimize(outcome: Outcome, model: type[Model] = Model, max_tries: int = 2000) -> Outcome:
     """Delete threads, operations and schedule entries while the execution still fails; return the result.
 
@@ -421,10 +432,14 @@ def minimize(outcome: Outcome, model: type[Model] = Model, max_tries: int = 2000
         changed = False
         for cand in _deletions(cur):
             tries += 1
-            o = run_case(cand, model)
+            try:
+                o = run_case(cand, model)
+                if o.failed:
+                    o = run_case(explicit(o), model)
+            except Undecided:   # a candidate the checker cannot decide is not a smaller failure
+                continue
             if o.failed:
-                o = run_case(explicit(o), model)
-                if o.failed and _size(o.case) < _size(cur.case):
+                if _size(o.case) < _size(cur.case):
                     cur = o
                     changed = True
                     break
@@ -441,7 +456,7 @@ def _size(c: Case) -> tuple[int, int, int, tuple[int, ...]]:
 def _deletions(o: Outcome) -> list[Case]:
     c = o.case
     threads = c.scenario.threads
-    entries = _entries(o)
+    entries = o.entries
     out: list[Case] = []
     for t in range(len(threads)):          # a whole thread (not the owner of a deque)
         if len(threads) > 1 and (t > 0 or c.target == "pool"):
