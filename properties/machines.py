@@ -175,6 +175,7 @@ class _DequeMachine(LayerMachine):
         return i if i in used or i == len(used) + 1 else len(used) + 1
 
     def _push(self, word: str, v: Any) -> None:
+        before = self._before
         got = self.call(0, word, v if word == "push" else None)
         value = v if word == "push" else None
         ok, self.state = self.spec.push_head(self.state, v if word == "push" else -len(self.log), value)
@@ -186,9 +187,10 @@ class _DequeMachine(LayerMachine):
         if got != want:
             prop = "C1" if self.target == "chain" else "D5"
             raise _fail(prop, f"pushHead({_show(value)}) returned {_show(got)} but the specification says "
-                              f"{_show(want)} (deque before: {self._before})")
+                              f"{_show(want)} (deque before: {before})")
 
     def _pop(self, word: str, tid: int) -> None:
+        before = self._before
         got = self.call(tid, word)
         if word == "pop":
             want, self.state = self.spec.pop_head(self.state)
@@ -200,7 +202,7 @@ class _DequeMachine(LayerMachine):
             name = "popHead" if word == "pop" else "popTail"
             prop = "D8" if (got[0] is None) != (want[0] is None) and got[1] and want[1] else self.spec.prop
             raise _fail(prop, f"{name} on thread {tid} returned {_show(got)} but the specification says "
-                              f"{_show(want)} (deque before: {self._before})")
+                              f"{_show(want)} (deque before: {before})")
 
     @property
     def _before(self) -> str:
