@@ -16,12 +16,14 @@ import pytest
 
 from poolcheck.pytest_plugin import assert_no_violation, gate_properties
 
-# Known false positive of a checker (not of the model): strict, so a fix makes it fail until the mark goes.
-REFERENCE_XFAIL = {
-    "P3": "P3 is measured at the end of the user's Get operation, after the payload read that follows Get: two "
-          "GCs between Get's return and that read look like an object surviving two GCs "
-          "(properties.checks.p3_victim_aging uses OpRecord.epoch_ret)",
-}
+# Known false positive of a checker (not of the model), per (stage, property). Strict where the stage is known to
+# report it, so that the fix makes the test fail until the mark goes; the explorer evaluates P3 on its own
+# terminal histories, which may or may not show it.
+_P3 = ("P3 is measured at the end of the user's Get operation, after the payload read that follows Get: two GCs "
+       "between Get's return and that read look like an object surviving two GCs "
+       "(properties.checks.p3_victim_aging uses OpRecord.epoch_ret)")
+REFERENCE_XFAIL: dict[tuple[str, str], tuple[str, bool]] = {("sample", "P3"): (_P3, True),
+                                                            ("explore", "P3"): (_P3, False)}
 
 
 def _check(stage: str, prop: str, poolcheck_stage: Callable[[str], Any], variant: str,
@@ -32,8 +34,9 @@ def _check(stage: str, prop: str, poolcheck_stage: Callable[[str], Any], variant
         pytest.skip(f"the {stage} engine is not installed: {res.note}")
     if res.status == "error":
         pytest.fail(f"the {stage} stage failed: {res.note}", pytrace=False)
-    if variant == "reference" and prop in REFERENCE_XFAIL:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=REFERENCE_XFAIL[prop]))
+    if variant == "reference" and (stage, prop) in REFERENCE_XFAIL:
+        reason, strict = REFERENCE_XFAIL[(stage, prop)]
+        request.applymarker(pytest.mark.xfail(strict=strict, reason=reason))
     assert_no_violation(f for f in res.findings if f.prop == prop)
     if res.cells.get(prop) == "incomplete":
         pytest.fail(f"{prop}: the {stage} stage ran out of budget before covering it ({res.note}); "
