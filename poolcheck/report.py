@@ -442,12 +442,19 @@ def _returns(hist: Sequence[dict[str, Any]], v: int) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: r["ret"])
 
 
+def _holds_value(location: str) -> bool:
+    """Whether a cell can hold a pushed or Put value (rather than an index, a size or a pointer)."""
+    return location.endswith((".private", ".val", "payload")) or ".vals[" in location
+
+
 def _touches(s: dict[str, Any], v: int) -> bool:
     def has(x: Any) -> bool:
         if isinstance(x, (list, tuple)):
             return any(has(y) for y in x)
         return x == v and not isinstance(x, bool)
-    return has(s.get("value")) or has(s.get("result")) or (bool(s.get("op_done")) and has(s.get("returned")))
+    holds = _holds_value(str(s.get("location", "")))
+    return (holds and (has(s.get("value")) or has(s.get("result")))) or \
+        (bool(s.get("op_done")) and has(s.get("returned")))
 
 
 def _story_duplicate(cx: Counterexample, run: _Run, v: int) -> _Story | None:
@@ -600,7 +607,8 @@ def _story_aging(cx: Counterexample, run: _Run, v: int) -> _Story | None:
         return None
     gcs = [s["index"] for s in run.steps if s["effect"] == "stopTheWorld" and "gcStart" in s["go"]]
     took = next((s for s in run.steps if s["thread"] == get["thread"] and s["op"] == get["seq"] and
-                 s["effect"] in ("read", "Load") and s["result"] == v and not isinstance(s["result"], bool)), None)
+                 s["effect"] in ("read", "Load") and _holds_value(s["location"]) and
+                 (s["result"] == v or (_is_pair(s["result"]) and s["result"][1] == v))), None)
     who_put, who_get = _who(cx.target, put["thread"]), _who(cx.target, get["thread"])
     sentence = (f"Object {v} was Put by {who_put} (its Put returned at step {put['ret']}) and {who_get}'s Get "
                 f"returned it at step {get['ret']}, after {get['epoch_ret'] - put['epoch_ret']} GCs")
@@ -617,8 +625,41 @@ def _story_aging(cx: Counterexample, run: _Run, v: int) -> _Story | None:
     return story
 
 
+def _story_still_held(cx: Counterexample, run: _Run, v: int) -> _Story | None:
+    """P1: a Get returned the object, yet a cell of the pool still holds it."""
+    get = next(iter(_returns(run.history, v)), None)
+    if get is None or run.mem0 is None:
+        return None
+    holder: dict[int, dict[str, Any]] = {}
+    for s, ws in _writes(run.steps, run.mem0):
+        for a, before, after in ws:
+            if after == v and before != v and _holds_value(s["location"]):
+                holder[a] = s
+            elif before == v and after != v:
+                holder.pop(a, None)
+    story = _Story("", violation_step=get["ret"])
+    sentence = f"Object {v} was returned by {_who(cx.target, get['thread'])}'s Get at step {get['ret']}"
+    took = next((s for s in run.steps if s["thread"] == get["thread"] and s["op"] == get["seq"] and
+                 s["effect"] in ("read", "Load") and _holds_value(s["location"]) and s["result"] == v), None)
+    if took is not None:
+        _, fn, stmt = _split_label(took["go"])
+        sentence += f" (it took it at step {took['index']}: {fn}: {stmt})"
+        story.steps.add(took["index"])
+    if holder:
+        a, w = max(holder.items(), key=lambda kv: kv[1]["index"])
+        _, fn, stmt = _split_label(w["go"])
+        sentence += (f", but {w['location']} still holds it, as {_who(cx.target, w['thread'])}'s {fn} stored it at "
+                     f"step {w['index']} ({stmt}): the next Get can hand it out again")
+        story.steps.add(w["index"])
+        story.addrs.add(a)
+    story.headline = sentence + "."
+    story.steps.add(get["ret"])
+    return story
+
+
 def _story(cx: Counterexample, run: _Run, prop: str, message: str, step: int | None) -> _Story:
     st: _Story | None = None
+    held = _first_value(message, r"^object (\d+) was returned by Get but is still in the pool")
     aged = _first_value(message, r"^object (\d+) was Put before GC")
     dup = _first_value(message, r"^(?:value|object) (\d+) was (?:returned \d+ times|handed)")
     lost = _first_value(message, r"^(?:value|object) (\d+) was (?:pushed|Put) but is neither")
@@ -630,6 +671,8 @@ def _story(cx: Counterexample, run: _Run, prop: str, message: str, step: int | N
         st = _story_race(cx, run, message)
     elif aged is not None:
         st = _story_aging(cx, run, aged)
+    elif held is not None:
+        st = _story_still_held(cx, run, held)
     if st is None:
         st = _Story(message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
     if st.violation_step is None:
