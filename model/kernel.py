@@ -85,6 +85,7 @@ class OpRecord:
     result: Any = None
     epoch_call: int = 0   # completed GCs when the operation began (pool target)
     epoch_ret: int = 0    # completed GCs when it returned
+    epoch_unpin: int | None = None  # completed GCs at its last procUnpin (when a Put/Get left the pool section)
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,8 @@ class Kernel:
                                    eff.addr, loc, value, result, eff.silent, self._writes(eff, result, before_len)))
         else:
             self._nsteps += 1
+        if k == UNPIN:
+            th.record.epoch_unpin = self._epoch()
         if self.hb is not None:
             self.hb.observe(th.tid, eff, idx, result, loc)
         return result

@@ -118,13 +118,16 @@ def p3_victim_aging(history: Sequence[OpRecord]) -> list[Violation]:
     put_epoch: dict[Any, int] = {}
     out = []
     for r in sorted((r for r in history if r.ret is not None), key=lambda r: r.ret or 0):
+        # An object enters or leaves the pool inside a pinned section, where no GC can run: date the
+        # operation at its last procUnpin, not at its return (a user's Get reads the object afterwards).
+        epoch = r.epoch_unpin if r.epoch_unpin is not None else r.epoch_ret
         if r.name == "put":
-            put_epoch[r.arg] = r.epoch_ret
+            put_epoch[r.arg] = epoch
         elif r.name == "get" and r.result in put_epoch:
-            age = r.epoch_ret - put_epoch[r.result]
+            age = epoch - put_epoch[r.result]
             if age >= 2:
                 out.append(Violation("P3", f"object {r.result} was Put before GC {put_epoch[r.result] + 1} and "
-                                           f"returned by thread {r.tid}'s Get after GC {r.epoch_ret}: it survived "
+                                           f"returned by thread {r.tid}'s Get after GC {epoch}: it survived "
                                            f"{age} GCs", r.ret))
     return out
 
@@ -159,7 +162,8 @@ def pool_history(world: World, history: Sequence[OpRecord], mem: Sequence[Any]) 
     # P6: every object put and not returned is in the pool, or was dropped with a victim (two GCs after its
     # Put), or sits in a local array that pinSlow replaced after a GOMAXPROCS change.
     orphaned = _orphaned_objects(world, mem)
-    put_epoch = {r.arg: r.epoch_ret for r in history if r.name == "put" and r.ret is not None}
+    put_epoch = {r.arg: r.epoch_unpin if r.epoch_unpin is not None else r.epoch_ret
+                 for r in history if r.name == "put" and r.ret is not None}
     numgc = mem[world.rt.numgc]
     for x in sorted(put - set(held) - set(inpool)):
         if numgc - put_epoch[x] >= 2 or x in orphaned:

@@ -16,14 +16,10 @@ import pytest
 
 from poolcheck.pytest_plugin import assert_no_violation, gate_properties
 
-# Known false positive of a checker (not of the model), per (stage, property). Strict where the stage is known to
-# report it, so that the fix makes the test fail until the mark goes; the explorer evaluates P3 on its own
-# terminal histories, which may or may not show it.
-_P3 = ("P3 is measured at the end of the user's Get operation, after the payload read that follows Get: two GCs "
-       "between Get's return and that read look like an object surviving two GCs "
-       "(properties.checks.p3_victim_aging uses OpRecord.epoch_ret)")
-REFERENCE_XFAIL: dict[tuple[str, str], tuple[str, bool]] = {("sample", "P3"): (_P3, True),
-                                                            ("explore", "P3"): (_P3, False)}
+# Known false positives of a checker (not of the model), per (stage, property): (reason, strict). Empty: the
+# P3 false positive (a Get dated after the payload read that follows it) was fixed by dating Puts and Gets at
+# their last procUnpin (OpRecord.epoch_unpin).
+REFERENCE_XFAIL: dict[tuple[str, str], tuple[str, bool]] = {}
 
 
 def _check(stage: str, prop: str, poolcheck_stage: Callable[[str], Any], variant: str,
