@@ -18,7 +18,7 @@ reaches it exists for every scenario satisfying the condition.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from model.bits import unpack
@@ -81,16 +81,79 @@ GOALS: tuple[Goal, ...] = (
 _BY_NAME = {g.name: g for g in GOALS}
 
 
-def _balance(ops: Sequence[str], up: tuple[str, ...], down: tuple[str, ...]) -> int:
-    """The largest number of values one thread's program can have added and not removed itself."""
-    best = cur = 0
-    for w in ops:
-        if w in up:
-            cur += 1
-        elif w in down:
-            cur = max(0, cur - 1)
-        best = max(best, cur)
-    return best
+@dataclass
+class _Seq:
+    """What one witness schedule shows: the owner runs alone, then each thief runs alone, in order.
+
+    The goals below are declared only from events of this one schedule (or
+    of it with one other thread's step slipped in where the comment says),
+    so a declared goal is reachable by construction.
+    """
+
+    full_push: bool = False        # a push found the structure full (dequeue) / grew it (chain)
+    max_head: int = 0              # the furthest head got past start_index (dequeue)
+    owner_took: set[str] = field(default_factory=set)  # "pop"/"tail": the owner took a value that way
+    dropped: bool = False          # a popTail dropped a drained dequeue (chain)
+    pushed: int = 0                # successful pushes
+
+
+def _seq_dequeue(owner: Sequence[str], n: int) -> _Seq:
+    out = _Seq()
+    count = head = 0
+    for w in owner:
+        if w.startswith("push"):
+            if count == n:
+                out.full_push = True
+            else:
+                count += 1
+                head += 1
+                out.pushed += 1
+                out.max_head = max(out.max_head, head)
+        elif count:
+            count -= 1
+            out.owner_took.add(w)
+            if w == "pop":
+                head -= 1
+    return out
+
+
+def _seq_chain(owner: Sequence[str], thieves: Sequence[Sequence[str]], init_size: int, limit: int) -> _Seq:
+    """poolChain run sequentially: dequeues as [capacity, count], tail first (poolqueue.go's logic)."""
+    out = _Seq()
+    deqs: list[list[int]] = []
+
+    def pop_tail() -> bool:
+        while deqs:
+            if deqs[0][1]:
+                deqs[0][1] -= 1
+                return True
+            if len(deqs) == 1:
+                return False
+            deqs.pop(0)  # drained, and next is set: c.tail.CompareAndSwap(d, d2) drops it
+            out.dropped = True
+        return False
+
+    for w in owner:
+        if w.startswith("push"):
+            if not deqs:
+                deqs.append([init_size, 0])
+            elif deqs[-1][1] == deqs[-1][0]:
+                deqs.append([min(2 * deqs[-1][0], limit), 0])
+                out.full_push = True
+            deqs[-1][1] += 1
+            out.pushed += 1
+        elif w == "pop":
+            for d in reversed(deqs):
+                if d[1]:
+                    d[1] -= 1
+                    out.owner_took.add("pop")
+                    break
+        elif pop_tail():
+            out.owner_took.add("tail")
+    for t in thieves:
+        for _ in t:
+            pop_tail()
+    return out
 
 
 def _put_gc_get(ops: Sequence[str], gc_elsewhere: bool) -> bool:
@@ -103,6 +166,43 @@ def _put_gc_get(ops: Sequence[str], gc_elsewhere: bool) -> bool:
     return False
 
 
+def _holds_two(ops: Sequence[str]) -> bool:
+    """Whether a goroutine running alone ever has two objects in its P's caches (private + shared).
+
+    A gc of its own moves what it holds to the victim, out of the steal loop's reach.
+    """
+    count = 0
+    for w in ops:
+        if w == "put":
+            count += 1
+            if count >= 2:
+                return True
+        elif w == "get" and count:
+            count -= 1
+        elif w == "gc":
+            count = 0
+    return False
+
+
+def _gets_empty_handed(ops: Sequence[str]) -> bool:
+    """Whether a goroutine running alone reaches a get with nothing of its own in its P's caches.
+
+    Not after a gc of its own: that would have moved the other P's objects to the victim, where a
+    Get finds them after the steal loop.
+    """
+    count = 0
+    for w in ops:
+        if w == "put":
+            count += 1
+        elif w == "gc":
+            return False
+        elif w == "get":
+            if not count:
+                return True
+            count -= 1
+    return False
+
+
 def declared_goals(target: str, scenario: Scenario, params: Params) -> list[Goal]:
     """The goals this configuration must reach (see each condition's comment)."""
     threads = scenario.threads
@@ -110,50 +210,44 @@ def declared_goals(target: str, scenario: Scenario, params: Params) -> list[Goal
     if target in ("dequeue", "chain"):
         owner = threads[0]
         thieves = [t for t in threads[1:] if "tail" in t]
-        pushes = _balance(owner, ("push", "push:nil"), ("pop",))
-        tails = sum(t.count("tail") for t in threads)
-        owner_tails = owner.count("tail")
         if target == "dequeue":
-            n = params.size
-            # Fill the ring with n pushes, then the next push sees tail + n == head.
-            if pushes >= n + 1:
+            seq = _seq_dequeue(owner, params.size)
+            # The owner alone fills the ring; its next push sees tail + len(vals) == head.
+            if seq.full_push:
                 out.append("push-full")
-                # ... and if a thief claims the tail slot (CAS) and stalls before releasing it, the
-                # next push is not full by the indices but finds typ != nil.
+                # Slip in a thief's load and CAS just before that push: the ring is no longer full by
+                # the indices, but the thief still owns the head's slot (typ != nil).
                 if thieves:
                     out.append("push-typ-not-nil")
-            # Two consumers that can race for the same tail: a thief and another thief, or the owner's pop.
-            if pushes >= 1 and thieves and (len(thieves) >= 2 or "pop" in owner or owner_tails):
+            # Two consumers race for one value: two thieves after the first push, or a thief whose
+            # load comes just before the owner takes a value (the owner's pop or tail moves headTail).
+            if seq.pushed and thieves and (len(thieves) >= 2 or seq.owner_took):
                 out.append("poptail-cas-fails")
-            # popHead's CAS fails when a thief takes the last value between its load and its CAS.
-            if pushes >= 1 and thieves and "pop" in owner:
+            # A thief takes a value between the owner's popHead load and its CAS.
+            if thieves and "pop" in seq.owner_took:
                 out.append("pophead-cas-fails")
             # The head index passes 2^bits - 1.
-            if params.start_index + pushes >= 1 << params.dequeue_bits:
+            if params.start_index + seq.max_head >= 1 << params.dequeue_bits:
                 out.append("index-wraps")
         else:
-            # More values than the first dequeue holds: the owner links a second one.
-            if pushes > params.init_size and params.limit > 0:
+            seq = _seq_chain(owner, thieves, params.init_size, params.limit)
+            if seq.full_push:
                 out.append("chain-grows")
-                # A consumer drains the first dequeue (init_size pops by thieves or the owner's
-                # popHead backing up), then a popTail finds it empty with next set and drops it.
-                if thieves and tails + owner.count("pop") >= params.init_size + 1:
-                    out.append("poptail-drops-drained")
-            if pushes >= 1 and (len(thieves) >= 2 or (thieves and owner_tails)):
+            if seq.dropped:
+                out.append("poptail-drops-drained")
+            if seq.pushed and (len(thieves) >= 2 or (thieves and "tail" in seq.owner_took)):
                 out.append("chain-poptail-cas-fails")
     elif target == "pool":
         words = [w for t in threads for w in t]
-        # A Put, then a GC that moves it to the victim (another thread's, or the same thread's in
-        # between), then a Get on the same P (the Put's thread) that finds the primary cache empty.
-        # A GOMAXPROCS change could move the thread to another P, so none may be in the scenario.
-        if not any(w.startswith("procs=") for w in words) and any(
-                _put_gc_get(t, "gc" in [w for u in threads if u is not t for w in u]) for t in threads):
-            out.append("victim-hit")
-        # Two Puts on one P put the second in the shared chain; a Get on another P steals it.
-        if params.gomaxprocs >= 2 and any(_balance(t, ("put",), ("get",)) >= 2 for t in threads) and \
-                sum(1 for t in threads if "get" in t) >= 1 and len(threads) >= 2:
-            others = [i for i, t in enumerate(threads) if "get" in t]
-            holders = [i for i, t in enumerate(threads) if _balance(t, ("put",), ("get",)) >= 2]
-            if any(o != h for o in others for h in holders):
+        if not any(w.startswith("procs=") for w in words):  # a GOMAXPROCS change can move a goroutine's P
+            # A Put, then a GC that moves it to the victim (another thread's, or the same thread's in
+            # between), then a Get on the same P (the Put's thread) that finds the primary cache empty.
+            if any(_put_gc_get(t, "gc" in [w for u in threads if u is not t for w in u]) for t in threads):
+                out.append("victim-hit")
+            # One goroutine holds two objects (the second in its shared chain); a goroutine on another
+            # P gets with nothing of its own and steals it.
+            procs = params.gomaxprocs
+            if procs >= 2 and any(_holds_two(h) and _gets_empty_handed(g) and i % procs != j % procs
+                                  for i, h in enumerate(threads) for j, g in enumerate(threads)):
                 out.append("steal")
     return [_BY_NAME[n] for n in out]

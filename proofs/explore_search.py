@@ -78,7 +78,10 @@ LP_CANDIDATES = 12
 """D5/C4 hits kept for confirmation by the history checker (proofs/explore_cx.py)."""
 
 # Per-lid flags: which special handling a step through this lid needs.
-F_LP, F_GOAL, F_P5, F_D9, F_TAILSTART, F_C8 = 1, 2, 4, 8, 16, 32
+F_LP, F_GOAL, F_P5, F_D9, F_TAILSTART, F_C8, F_GET_UNPIN = 1, 2, 4, 8, 16, 32, 64
+
+GET_UNPIN = "pool.go:Get: runtime_procUnpin()"
+"""Get's last access to the pool: P3 dates the Get here (see ``_make_step``)."""
 
 
 class SearchTooLarge(Exception):
@@ -171,10 +174,8 @@ class Search:
         self.cpu_seconds = 0.0
         self.parent = array("q")
         self.move = array("b")
-        self.root_fields: list[int] = []
         self.index: dict[int, int] = {}
         self.initial_problems: list[tuple[str, str]] = []
-        self.root_state = 0
         self._t0 = 0.0
         self._shifts = [BASE + i * FW for i in range(n)]
 
@@ -209,6 +210,8 @@ class Search:
                 fl |= F_C8  # a store to a poolChain's tail (c.tail, l.shared.tail): C8
             if eff.kind == CAS and "headTail.CompareAndSwap" in eff.label:
                 fl |= F_D9
+            if self.lin is None and eff.label == GET_UNPIN:
+                fl |= F_GET_UNPIN
             if eff.kind in PLAIN_KINDS:
                 ncells = eff.a if eff.kind == READ else len(eff.a)
                 bits = ((1 << ncells) - 1) << eff.addr
@@ -241,12 +244,14 @@ class Search:
         return i
 
     def compose(self, m: int, g: int, fields: list[int]) -> int:
+        """The packed state of (memory id, ghost id, per-thread fields); ``decode`` is its inverse."""
         s = m | (g << MW)
         for f, sh in zip(fields, self._shifts):
             s |= f << sh
         return s
 
     def decode(self, s: int) -> tuple[int, int, list[int]]:
+        """(memory id, ghost id, per-thread fields) of a packed state."""
         m = s & MMASK
         g = (s >> MW) & GMASK
         rest = s >> BASE
@@ -401,6 +406,12 @@ class Search:
                             msg = self._d9(lid, eff, src)
                             if msg:
                                 problems = (problems or []) + [("D9", msg)]
+                        if fl & F_GET_UNPIN:
+                            # P3 dates a Get by the GC count here, where the object left the pool (no GC
+                            # runs while pinned), not at the end of the user's operation: the harness
+                            # reads the object after Get, and GCs may run before that read. The count is
+                            # kept in the thread's pending field (unused for the pool) until the return.
+                            pend = 1 + int(src[self.numgc])
                     nxt = SUCC[lid].get(res)
                     if nxt is None:
                         nxt = outcome(lid, res)
@@ -414,7 +425,10 @@ class Search:
                 assert isinstance(nxt, Ret)
                 # The operation returned: check it against the ghost, add it to the history, begin the next.
                 value = nxt.value
-                epoch = int(src[self.numgc]) if self.numgc >= 0 else 0
+                if lin is None and pend:
+                    epoch, pend = pend - 1, 0  # a Get, dated at its unpin
+                else:
+                    epoch = int(src[self.numgc]) if self.numgc >= 0 else 0
                 if lin is not None:
                     others = [p for i, p in enumerate(pends) if i != t]
                     err2 = lin.on_return(t, self.name[lid], self.arg[lid], value, src, self.ghosts[g][0], pend,
@@ -518,9 +532,7 @@ class Search:
 
         m0, g0, f0 = self.initial()
         f0 = sym.canon(f0)
-        self.root_fields = list(f0)
         s0 = self.compose(m0, g0, f0)
-        self.root_state = s0
         index: dict[int, int] = {s0: 0}
         self.index = index
         parent.append(-1)
