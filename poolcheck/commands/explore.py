@@ -30,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _bar(bar: Progress) -> Any:
     def update(info: dict[str, Any]) -> None:
+        if info["seconds"] < 1.0:
+            return  # short runs finish before a bar would be worth drawing
         fields: dict[str, Any] = {"states": info["states"], "states/s": int(info["states_per_second"]),
                                   "frontier": info["frontier"], "depth": info["depth"]}
         bar.update(None, False, **fields)
