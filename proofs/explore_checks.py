@@ -67,8 +67,9 @@ class StateChecks:
     def terminal(self, mem: Sequence[Any], hist: Sequence[tuple[int, int, str, Any, Any, int]]) -> list[Violation]:
         """properties.checks.check_final_state on the final memory and the history.
 
-        ``hist`` holds one (tid, seq, name, arg, result, epoch at return)
-        record per finished operation; tid and seq are -1 where threads are
+        ``hist`` holds one (tid, seq, name, arg, result, epoch) record per
+        finished operation (the epoch of a Get is taken at its unpin, as
+        OpRecord.epoch_unpin; of anything else at its return); tid and seq are -1 where threads are
         symmetric (the dequeue and chain checks count values as multisets).
         The search state keeps no step indices, so call/ret are synthetic:
         ordered by epoch, which is all the terminal checks need (P3 compares
@@ -77,5 +78,5 @@ class StateChecks:
         history: list[OpRecord] = []
         for i, (tid, seq, name, arg, result, epoch) in enumerate(sorted(hist, key=lambda r: (r[5], r[0], r[1]))):
             history.append(OpRecord(tid, seq, name, arg, call=i, ret=i, result=result, epoch_call=epoch,
-                                    epoch_ret=epoch))
+                                    epoch_ret=epoch, epoch_unpin=epoch))
         return check_final_state(self.world, mem, history)
