@@ -529,6 +529,16 @@ class Search:
         max_states = self.max_states
         record = self._record
         keep_mask = ~(GMASK << MW) & ~MMASK
+        # Per thread in a symmetry group: the bits of the group's fields, and their shifts.
+        group_bits = [0] * n
+        group_shifts: list[list[int]] = [[] for _ in range(n)]
+        for grp0 in sym.groups:
+            bits = 0
+            for p in grp0:
+                bits |= FMASK << shifts[p]
+            for p in grp0:
+                group_bits[p] = bits
+                group_shifts[p] = [shifts[q] for q in grp0]
 
         m0, g0, f0 = self.initial()
         f0 = sym.canon(f0)
@@ -610,22 +620,26 @@ class Search:
                         m2i = mindex.get(tup)
                         m2 = self._mem_id(tup) if m2i is None else m2i
                     f2 = lid2 | (pend2 << LW)
-                    nf = fields.copy()
-                    nf[t] = f2
                     if grp is None:
                         s2 = (s & keep_mask & ~(FMASK << shifts[t])) | (f2 << shifts[t]) | (g2 << MW) | m2
+                        vals = None
                     else:
-                        vals = [nf[p] for p in grp]
+                        # Canonical order within the symmetry group: its fields sorted.
+                        vals = [f2 if p == t else fields[p] for p in grp]
                         vals.sort()
-                        for p, v2 in zip(grp, vals):
-                            nf[p] = v2
-                        s2 = m2 | (g2 << MW)
-                        for fv, sh in zip(nf, shifts):
+                        s2 = (s & keep_mask & ~group_bits[t]) | (g2 << MW) | m2
+                        for fv, sh in zip(vals, group_shifts[t]):
                             s2 |= fv << sh
                     k = len(parent)
                     if index.setdefault(s2, k) == k:
                         parent.append(idx)
                         move.append(t)
+                        nf = fields.copy()
+                        if grp is not None and vals is not None:
+                            for p, v2 in zip(grp, vals):
+                                nf[p] = v2
+                        else:
+                            nf[t] = f2
                         nxt_frontier.append((s2, k, nf))
                 # Races: conflicting plain accesses of two enabled threads' next steps.
                 if len(plain) > 1:
