@@ -149,10 +149,8 @@ def _after_mutation_comment(path: str, line: int) -> bool:
     return any("# MUTATION:" in ln for ln in lines[max(0, line - 1 - MUTATION_WINDOW):line])
 
 
-def test_every_go_label_is_in_the_installed_source() -> None:
-    bodies = _go_bodies()
-    labels = list(model_labels())
-    assert len(labels) > 50, f"only {len(labels)} Go labels found in model/: is the label format still FILE:FUNC: ...?"
+def label_problems(labels: list[Label], bodies: dict[tuple[str, str], list[str]]) -> tuple[list[str], list[str], int]:
+    """(problems, mutated statements accepted, labels checked)."""
     problems: list[str] = []
     mutated: list[str] = []
     checked = 0
@@ -175,11 +173,34 @@ def test_every_go_label_is_in_the_installed_source() -> None:
                 continue
             problems.append(f"{lb.path}:{lb.line}: {lb.text!r}: statement not found in {file}:{func} "
                             f"({go_env().version})")
+    return problems, mutated, checked
+
+
+def test_every_go_label_is_in_the_installed_source() -> None:
+    labels = list(model_labels())
+    assert len(labels) > 50, f"only {len(labels)} Go labels found in model/: is the label format still FILE:FUNC: ...?"
+    problems, mutated, checked = label_problems(labels, _go_bodies())
     assert not problems, (
         "model labels that no longer match the installed Go source (a Go release changed the algorithm, or a label "
         "is mistyped; fix the model or the label):\n  " + "\n  ".join(problems))
     assert checked > 50
     print(f"{checked} labels checked against {go_env().version}; mutated statements accepted:\n  " + "\n  ".join(mutated))
+
+
+def test_drift_is_detected() -> None:
+    """A Go release that changed a statement, renamed a function or dropped one fails the check."""
+    bodies = _go_bodies()
+    labels = [Label("poolqueue.go:popTail: slot.val = nil", "model/poolqueue.py", 1),
+              Label("poolqueue.go:popTail: d.headTail.Store(ptrs2)", "model/poolqueue.py", 2),   # not Go's
+              Label("pool.go:pinFast: pid := runtime_procPin()", "model/pool.py", 3),           # no such function
+              Label("pool.go:Put: // l.private = x", "model/pool.py", 4),                        # comment only
+              Label("runtime: anything", "model/pool.py", 5)]
+    problems, _, checked = label_problems(labels, bodies)
+    assert checked == 3 and len(problems) == 3
+    assert "Store(ptrs2)" in problems[0] and "no function pinFast" in problems[1] and "// l.private" in problems[2]
+    # The same statement in a changed Go body: remove it and the good label fails too.
+    edited = {k: [b.replace(squash("slot.val = nil"), "") for b in v] for k, v in bodies.items()}
+    assert label_problems(labels[:1], edited)[0]
 
 
 # Go's functions in poolqueue.go and pool.go -> the model's Python twin

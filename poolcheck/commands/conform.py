@@ -54,6 +54,17 @@ def _go_tests(args: argparse.Namespace, quiet: bool) -> list[dict[str, Any]]:
     return rows
 
 
+def _go_score(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Killed / non-equivalent mutants with a Go counterpart, per mode."""
+    from model.variants import registry
+
+    reg = registry()
+    scored = [r for r in rows if r["name"] != "reference" and "no_go_counterpart" not in r
+              and not (r["name"] in reg and reg[r["name"]].equivalent)]
+    modes = sorted({k for r in scored for k, v in r.items() if isinstance(v, dict)})
+    return {m: f"{sum(1 for r in scored if r[m]['killed'])}/{len(scored)}" for m in modes}
+
+
 def run(args: argparse.Namespace) -> int:
     import properties.conformance as conf
 
@@ -79,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         out = {"variant": spec_of(model), **res.to_json(), "verdict": "mismatch" if res.mismatches else "agree"}
         if args.go_tests:
             out["go_tests"] = go_rows
+            out["go_tests_score"] = _go_score(go_rows)
         emit_json(out)
     else:
         for t, c in res.per_target.items():
@@ -91,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
                 continue
             cells = "  ".join(f"{k}: {v['cell']}" for k, v in r.items() if isinstance(v, dict))
             print(f"go-tests {r['name']:<24} {cells}")
+        if go_rows:
+            print("go-tests score (killed / non-equivalent mutants with a Go counterpart): "
+                  + ", ".join(f"{k} {v}" for k, v in _go_score(go_rows).items()))
         verdict = "FAIL" if res.mismatches else "PASS"
         print(f"{verdict} {spec_of(model)} vs {res.go_version}: {res.sequences} sequences, {res.operations} operations "
               f"compared, {len(res.mismatches)} mismatch(es), {res.seconds:.1f}s")

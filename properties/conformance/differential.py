@@ -12,9 +12,10 @@ state, in the driver's JSON shape (properties/conformance/gocode.py):
 - chain: ``{"elts": [[len(vals), head, tail, prev != nil, slots], ...],
   "head": index of c.head}`` for every dequeue from c.tail along next
   (slots every CHAIN_SLOTS_EVERY operations and at the end, else null);
-- pool: no state (its fields are private to package sync); the result of
-  every Get is the object's label, New's objects being -1, -2, ... in call
-  order on both sides, so identity is compared exactly.
+- pool: the number of GC cycles (poolCleanups) so far; the pool's fields
+  are private to package sync, so what is compared is the result of every
+  Get: the object's label, New's objects being -1, -2, ... in call order on
+  both sides, so identity is compared exactly.
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ def run_model(seq: OpSeq, model: type[Model] = Model) -> ModelRun:
             return _dequeue_state(s.mem, root, bits)
         if seq.target == "chain":
             return _chain_state(s.mem, root, bits, slots)
-        return None
+        assert s.world.rt is not None
+        return s.mem[s.world.rt.numgc]
 
     new: dict[str, Any] = {"op": "new", "target": seq.target}
     if seq.target == "dequeue":

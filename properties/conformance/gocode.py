@@ -9,7 +9,9 @@ The driver is one ``main`` program with two halves:
   it prints the result and the observable state (headTail as head and tail,
   the non-empty slots, and for a chain every dequeue from c.tail along next);
 - the pool driver runs the real ``sync.Pool`` of the toolchain: ``new`` a
-  pool (with or without New), ``put``, ``get``, ``gc`` (runtime.GC()).
+  pool (with or without New), ``put``, ``get``, ``gc`` (runtime.GC()); its
+  state is the number of GC cycles since ``new`` (runtime/metrics), and an
+  operation during which a cycle ran that no ``gc`` asked for is an error.
 
 Protocol: one JSON object per line on stdin, one per line on stdout, in
 order. Output is flushed whenever no further input is buffered, so a client
@@ -57,6 +59,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -174,12 +177,35 @@ var (
 	pool    *sync.Pool
 	objects map[int]*object // keeps every object alive, so identities are stable
 	newSeq  int
+	cycles0 uint64 // GC cycles completed when the pool was made
+	cyclesN uint64 // GC cycles completed after the last operation
+	sample  = []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
 )
+
+// gcCycles is the number of completed GC cycles (one poolCleanup each).
+func gcCycles() uint64 {
+	metrics.Read(sample)
+	return sample[0].Value.Uint64()
+}
+
+// poolState is the number of GC cycles since the pool was made; an error if
+// a cycle ran that no "gc" command asked for (then poolCleanup ran at a point
+// the model cannot know, and the comparison would be meaningless).
+func poolState(op string, want uint64) (uint64, string) {
+	n := gcCycles()
+	if n != want {
+		return 0, fmt.Sprintf("%d GC cycle(s) ran during %s, want %d: is the GC really off?", n-cyclesN, op, want-cyclesN)
+	}
+	cyclesN = n
+	return n - cycles0, ""
+}
 
 func newPool(withNew bool) {
 	pool = &sync.Pool{}
 	objects = map[int]*object{}
 	newSeq = 0
+	cycles0 = gcCycles()
+	cyclesN = cycles0
 	if withNew {
 		pool.New = func() any {
 			// New's objects are labelled -1, -2, ... in call order, as the model's.
@@ -233,7 +259,7 @@ func handle(c *command) (resp response) {
 			}
 			target = "pool"
 			newPool(c.New)
-			return response{}
+			return response{S: 0}
 		}
 		return response{Error: fmt.Sprintf("unknown target %q", c.Target)}
 	case "pushHead", "popHead", "popTail":
@@ -270,6 +296,8 @@ func handle(c *command) (resp response) {
 		if target != "pool" {
 			return response{Error: c.Op + " needs a pool: send new first"}
 		}
+		var r any
+		want := cyclesN
 		switch c.Op {
 		case "put":
 			v, err := value(c.V)
@@ -278,7 +306,7 @@ func handle(c *command) (resp response) {
 			}
 			if v == nil {
 				pool.Put(nil) // an untyped nil: Put ignores it
-				return response{}
+				break
 			}
 			k := v.(int)
 			o, ok := objects[k]
@@ -287,13 +315,17 @@ func handle(c *command) (resp response) {
 				objects[k] = o
 			}
 			pool.Put(o)
-			return response{}
 		case "get":
-			return response{R: label(pool.Get())}
+			r = label(pool.Get())
 		default:
-			runtime.GC() // poolCleanup runs once, at the start of this cycle
-			return response{}
+			runtime.GC() // exactly one cycle, so poolCleanup runs once, at its start
+			want++
 		}
+		st, bad := poolState(c.Op, want)
+		if bad != "" {
+			return response{Error: bad}
+		}
+		return response{R: r, S: st}
 	}
 	return response{Error: fmt.Sprintf("unknown op %q", c.Op)}
 }
