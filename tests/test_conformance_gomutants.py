@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 
 import pytest
 
@@ -29,6 +30,18 @@ from properties.conformance.gomutants import (
 from properties.conformance.gosource import go_env
 
 pytestmark = pytest.mark.conformance
+
+
+@pytest.fixture(autouse=True)
+def _slow_only_when_asked(request: pytest.FixtureRequest) -> None:
+    """The slow tier (minutes, one Go build per mutant when Go's cache is cold) runs under
+    POOLCHECK_PROFILE=thorough or when selected with ``-m slow``; the plain gate (``pytest -q``) skips it."""
+    if request.node.get_closest_marker("slow") is None:
+        return
+    expr = str(request.config.getoption("markexpr") or "")
+    if os.environ.get("POOLCHECK_PROFILE") == "thorough" or re.search(r"(?<!not )\bslow\b", expr):
+        return
+    pytest.skip("slow conformance tier: run with -m slow or POOLCHECK_PROFILE=thorough")
 
 THOROUGH = os.environ.get("POOLCHECK_PROFILE") == "thorough"
 
