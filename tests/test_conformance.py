@@ -270,11 +270,14 @@ def test_cli_json_summary() -> None:
     assert out["operations"] > 0 and out["go_version"].startswith("go")
 
 
-def test_cli_exit_1_prints_first_mismatch() -> None:
-    p = _cli("--examples", "50", "--targets", "pool", "--variant", f"{HERE}:AlteredNoVictim")
+def test_cli_exit_1_prints_first_mismatch(tmp_path: Path) -> None:
+    p = _cli("--examples", "50", "--targets", "pool", "--variant", f"{HERE}:AlteredNoVictim", "--out", str(tmp_path))
     assert p.returncode == 1, p.stdout + p.stderr
     assert "MISMATCH pool: the model and Go" in p.stdout and "disagree at step" in p.stdout
     assert "FAIL" in p.stdout and "sequences" in p.stdout
+    [saved] = list((tmp_path / "conform").glob("pool-test-altered-no-victim-*.json"))
+    data = json.loads(saved.read_text())
+    assert data["kind"] == "conformance-mismatch" and data["step"] >= 1 and data["go_result"] != data["model_result"]
 
 
 @pytest.mark.parametrize("args", [("--examples", "0"), ("--targets", "queue"), ("--variant", "no-such-variant")])

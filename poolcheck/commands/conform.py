@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from model.variants import spec_of
@@ -65,6 +67,19 @@ def _go_score(rows: list[dict[str, Any]]) -> dict[str, str]:
     return {m: f"{sum(1 for r in scored if r[m]['killed'])}/{len(scored)}" for m in modes}
 
 
+def _save_mismatch(m: Any, variant: str, name: str, out: Path) -> Path:
+    """Write a mismatch to OUT/conform/<target>-<variant>-<hash>.json (the sequence, the step, both sides)."""
+    from model.tracefile import write_json_atomic
+
+    data = {"kind": "conformance-mismatch", "variant": variant, **m.to_json()}
+    h = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:40]
+    path = out / "conform" / f"{m.target}-{safe}-{h}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, data)
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     import properties.conformance as conf
 
@@ -84,10 +99,12 @@ def run(args: argparse.Namespace) -> int:
     except conf.DriverError as e:
         sys.stderr.write(f"poolcheck: error: {e}\n")
         return 2
+    saved = [_save_mismatch(m, spec_of(model), model.name, args.out) for m in res.mismatches]
     ref_failed = any(r["name"] == "reference" and any(isinstance(v, dict) and v.get("killed") for v in r.values())
                      for r in go_rows)
     if args.json:
-        out = {"variant": spec_of(model), **res.to_json(), "verdict": "mismatch" if res.mismatches else "agree"}
+        out = {"variant": spec_of(model), **res.to_json(), "verdict": "mismatch" if res.mismatches else "agree",
+               "mismatch_files": [str(p) for p in saved]}
         if args.go_tests:
             out["go_tests"] = go_rows
             out["go_tests_score"] = _go_score(go_rows)
@@ -95,8 +112,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         for t, c in res.per_target.items():
             print(f"{t:<8} {c['sequences']:>7} sequences {c['operations']:>9} operations")
-        for m in res.mismatches:
+        for m, path in zip(res.mismatches, saved):
             print("MISMATCH " + str(m))
+            print(f"  written to {path}")
         for r in go_rows:
             if "no_go_counterpart" in r:
                 print(f"go-tests {r['name']:<24} n/a: {r['no_go_counterpart']}")

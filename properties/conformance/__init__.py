@@ -37,7 +37,11 @@ TARGETS = ("dequeue", "chain", "pool")
 
 @dataclass
 class ConformResult:
-    """What ``run`` measured. ``mismatches`` holds at most one (shrunk) mismatch per target."""
+    """What ``run`` measured. ``mismatches`` holds at most one (shrunk) mismatch per target.
+
+    ``sequences`` and ``operations`` count every sequence compared, including
+    those Hypothesis ran while shrinking a mismatch.
+    """
 
     sequences: int = 0
     operations: int = 0
