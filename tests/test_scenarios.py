@@ -67,6 +67,7 @@ CATCHES = [
     ("push-no-typ-check", "dequeue", "choices"),
     ("push-no-typ-check", "dequeue", "pct"),
     ("chain-next-after-pop", "chain", "choices"),
+    ("chain-next-after-pop", "chain", "pct"),
 ]
 
 
