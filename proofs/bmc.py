@@ -23,7 +23,9 @@ Starting points:
     2^32 - 1 within the bound. ``start_index=None`` leaves x a free 32-bit
     variable instead (slower; the same verdicts).
 ``invariant``
-    Any state satisfying the inductive invariant of proofs/induction.py.
+    Any state satisfying the inductive invariant of proofs/induction.py, its
+    tail at 2^32 - 2 (L7 proves the invariant invariant under moving indices
+    too); ``start_index=None`` leaves the tail free.
 
 Encoding, chosen by measurement (docs/proofs.md has the figures): for each
 bound K a fresh formula "some property fails at some depth <= K" over K
@@ -64,6 +66,7 @@ the bound reached; a goal not reached makes the result ``unknown``.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,11 +93,23 @@ class Trace:
     nargs: list[int]
     start_index: int | None       # head = tail at the start (None: not an empty start)
     ops: list[list[str]]          # per kept thread, the operations that took at least one step
+    args: list[list[int]]         # per kept thread, the token each of those operations pushes (0 for pops)
     schedule: list[int]           # thread per step, threads renumbered after dropping idle thieves
     threads: list[int]            # original id of each kept thread
 
     def scenario(self) -> str:
         return " | ".join(" ".join(ops) for ops in self.ops)
+
+    def tokens(self) -> dict[int, int]:
+        """Z3 token -> the token model/harness.py gives the same push (1, 2, ... in scenario order)."""
+        out: dict[int, int] = {0: 0}
+        nxt = 1
+        for ops, args in zip(self.ops, self.args):
+            for op, a in zip(ops, args):
+                if op == "push":
+                    out[a] = nxt
+                    nxt += 1
+        return out
 
 
 @dataclass
@@ -148,9 +163,11 @@ def _goal_full(cfg: Config, s: dict[str, Expr]) -> Expr:
     return z3.And(E.count(cfg, s["ht"]) == cfg.size, s["pc0"] == E.P_LOAD)
 
 
-def _goal_stale(cfg: Config, s: dict[str, Expr]) -> Expr:
-    """A popTail's loaded headTail is out of date when it is about to CompareAndSwap (so the CAS would fail)."""
-    return z3.Or(*[z3.And(s[f"pc{j}"] == E.T_CAS, s[f"ptrs{j}"] != s["ht"]) for j in range(cfg.owners, cfg.nthreads)])
+def _goal_pop_and_steal(cfg: Config, s: dict[str, Expr]) -> Expr:
+    """popHead holds the slot it took back while a popTail holds the slot it claimed."""
+    return z3.And(z3.Or(s["pc0"] == E.H_READ, s["pc0"] == E.H_ZERO),
+                  z3.Or(*[z3.Or(s[f"pc{j}"] == E.T_READ, s[f"pc{j}"] == E.T_VALNIL, s[f"pc{j}"] == E.T_TYPNIL)
+                          for j in range(cfg.owners, cfg.nthreads)]))
 
 
 def _goal_thief_owns(cfg: Config, s: dict[str, Expr]) -> Expr:
@@ -164,7 +181,7 @@ GOALS: tuple[Goal, ...] = (
     Goal("typ-busy", "pushHead loads slot.typ != nil (a popTail still owns the head slot)", _goal_typ_busy),
     Goal("head-wraps", "headTail.Add carries head from 2^32 - 1 to 0", _goal_wrap),
     Goal("full", "pushHead is about to find the ring full", _goal_full),
-    Goal("stale-cas", "a popTail is about to CompareAndSwap with an out-of-date headTail", _goal_stale),
+    Goal("pop-and-steal", "popHead and a popTail each hold a slot they took", _goal_pop_and_steal),
     Goal("two-claims", "two popTails own claimed slots at the same time", _goal_thief_owns),
 )
 
@@ -172,7 +189,7 @@ GOALS: tuple[Goal, ...] = (
 def _goals_for(cfg: Config, start: str) -> list[Goal]:
     out = []
     for g in GOALS:
-        if g.name in ("stale-cas",) and cfg.thieves < 1:
+        if g.name == "pop-and-steal" and cfg.thieves < 1:
             continue
         if g.name == "two-claims" and cfg.thieves < 2:
             continue
@@ -198,40 +215,55 @@ def initial_empty(cfg: Config, s: dict[str, Expr], start: Expr) -> Expr:
     return z3.And(*cs)
 
 
-def translation_lemma(cfg: Config, timeout: float = 30.0) -> tuple[str, float, str]:
+@functools.lru_cache(maxsize=64)
+def translation_lemma(cfg: Config, timeout: float = 60.0) -> tuple[str, float, str]:
     """L7 for ``cfg``: one step commutes with moving every index by c (ring rotated), properties are invariant.
 
-    Returns (proved | counterexample | unknown, seconds, detail).
+    One query per (thread, pc) and one for the properties and the empty start.
+    Returns (proved | counterexample | unknown, seconds, detail); cached per
+    configuration.
     """
     t0 = time.monotonic()
     s = E.fresh_state(cfg, "s", sets="function")
     c = z3.BitVec("c", cfg.bits)
-    ch = z3.BitVec("choice", _cbits(cfg))
     nxt = z3.BitVec("nxt", 2)
     narg = z3.BitVec("narg", cfg.vbits)
     moved = E.shift(cfg, s, c)
-    a, ev_a, g_a = E.step(cfg, s, ch, nxt, narg)
-    b, ev_b, g_b = E.step(cfg, moved, ch, nxt, narg)
-    a_moved = E.shift(cfg, a, c)
-    same = [g_a == g_b, ev_a.pushed == ev_b.pushed, ev_a.returned == ev_b.returned, ev_a.value == ev_b.value,
-            ev_a.ended == ev_b.ended]
-    same += [a_moved[k] == b[k] for k in E.state_keys(cfg, ghost=False) + ["npush", "nret"]]
     v = z3.BitVec("v", cfg.vbits)
-    same += [a_moved[k].contains(v) == b[k].contains(v) for k in ("P", "R")]
+    queries: list[tuple[str, Any]] = []
+    for j in range(cfg.nthreads):
+        ch = z3.BitVecVal(j, _cbits(cfg))
+        a, ev_a, g_a = E.step(cfg, s, ch, nxt, narg)
+        b, ev_b, g_b = E.step(cfg, moved, ch, nxt, narg)
+        a_moved = E.shift(cfg, a, c)
+        same = [g_a == g_b, ev_a.pushed == ev_b.pushed, ev_a.returned == ev_b.returned, ev_a.value == ev_b.value,
+                ev_a.ended == ev_b.ended]
+        same += [a_moved[k] == b[k] for k in E.state_keys(cfg, ghost=False) + ["npush", "nret"]]
+        same += [a_moved[k].contains(v) == b[k].contains(v) for k in ("P", "R")]
+        pcs = E.OWNER_PCS if cfg.is_owner(j) else E.THIEF_PCS
+        for p in range(len(pcs)):
+            queries.append((f"thread {j} at {pcs[p]}", z3.And(s[f"pc{j}"] == p, z3.Not(z3.And(*same)))))
     pa, pb = E.state_props(cfg, s), E.state_props(cfg, moved)
-    same += [pa[p] == pb[p] for p in pa]
     x = z3.BitVec("x", cfg.bits)
     init = E.fresh_state(cfg, "i", sets="function")
-    same.append(z3.Implies(initial_empty(cfg, init, x), initial_empty(cfg, E.shift(cfg, init, c), x + c)))
-    solver = _sat_solver(timeout)
-    solver.add(z3.Not(z3.And(*same)))
-    r = solver.check()
-    secs = time.monotonic() - t0
-    if r == z3.unsat:
-        return "proved", secs, "step, guard, events, properties and the empty start commute with moving indices by c"
-    if r == z3.sat:
-        return "counterexample", secs, f"not translation-invariant: c = {solver.model().eval(c)}"
-    return "unknown", secs, f"solver: {solver.reason_unknown()}"
+    rest = [pa[p] == pb[p] for p in pa]
+    rest.append(z3.Implies(initial_empty(cfg, init, x), initial_empty(cfg, E.shift(cfg, init, c), x + c)))
+    queries.append(("properties and the empty start", z3.Not(z3.And(*rest))))
+    if cfg.owners == 1:
+        from proofs.induction import invariant
+        queries.append(("the invariant", invariant(cfg, s) != invariant(cfg, moved)))
+    for name, q in queries:
+        solver = _sat_solver(max(1.0, timeout - (time.monotonic() - t0)))
+        solver.add(q)
+        r = solver.check()
+        if r == z3.sat:
+            return "counterexample", time.monotonic() - t0, f"not translation-invariant ({name}): c = {solver.model().eval(c)}"
+        if r != z3.unsat:
+            return "unknown", time.monotonic() - t0, f"{name}: solver gave up"
+    return ("proved", time.monotonic() - t0,
+            f"for ring size {cfg.size} and {cfg.thieves} thieves: every step, its guard and events, D1-D3, the empty "
+            f"start{' and the invariant' if cfg.owners == 1 else ''} commute with moving every index by any 32-bit c "
+            f"(the ring rotated by c mod {cfg.size})")
 
 
 def _cbits(cfg: Config) -> int:
@@ -249,9 +281,10 @@ def _sat_solver(timeout: float | None = None) -> Any:
 class _Unrolling:
     """The transitions of the reduced system, built lazily one depth at a time."""
 
-    def __init__(self, cfg: Config, start: str, start_index: int | None) -> None:
+    def __init__(self, cfg: Config, start: str, start_index: int | None, reduce: bool = True) -> None:
         self.cfg = cfg
         self.start = start
+        self.reduce = reduce
         self.base: list[Expr] = []
         s0 = E.fresh_state(cfg, "s0", sets="empty" if start == "empty" else "function")
         self.x = z3.BitVec("start", cfg.bits)
@@ -264,6 +297,8 @@ class _Unrolling:
         elif start == "invariant":
             from proofs.induction import invariant
             self.base.append(invariant(cfg, s0))
+            if start_index is not None:
+                self.base.append(E.tail(cfg, s0["ht"]) == start_index)
         else:
             raise ValueError(f"unknown start {start!r}: use 'empty' or 'invariant'")
         self.states: list[dict[str, Expr]] = [s0]
@@ -288,7 +323,7 @@ class _Unrolling:
             cs: list[Expr] = [z3.ULE(c, self.halt)]
             if d > 0:
                 cs.append(z3.Implies(self.inputs[-1][0] == self.halt, halted))
-            cs.append(z3.Implies(halted, z3.And(nxt == 0, narg == 0)))
+            cs.append(z3.Implies(halted, z3.And(nxt == E.NXT_NONE, narg == 0)))
             cs.append(z3.Or(halted, guard))
             nxt_state = E.fresh_state(cfg, f"s{d + 1}", ghost=False)
             for k in E.state_keys(cfg, ghost=False):
@@ -309,8 +344,9 @@ class _Unrolling:
             for j in range(cfg.nthreads):
                 _, evj = E.thread_step(cfg, s, j, nxt, narg)
                 prints.append(E.footprint(cfg, s, j, evj))
-                cs.append(z3.Implies(c == j, z3.Not(E.idle(cfg, s, j))))
-            if d > 0:
+                if self.reduce:
+                    cs.append(z3.Implies(c == j, z3.Not(E.idle(cfg, s, j))))
+            if d > 0 and self.reduce:
                 cp = self.inputs[-1][0]
                 sp = self.states[d - 1]
                 for j in range(cfg.nthreads):
@@ -322,7 +358,7 @@ class _Unrolling:
                 for a in range(cfg.nthreads):
                     for b in range(a):
                         cs.append(z3.Not(z3.And(cp == a, c == b, z3.Not(E.conflict(prev_prints[a], prints[b])))))
-            if self.start == "empty":
+            if self.start == "empty" and self.reduce:
                 for j in range(cfg.owners + 1, cfg.nthreads):
                     # thief j starts only after thief j-1 has moved at least once
                     earlier = [ci == j - 1 for ci, _, _ in self.inputs]
@@ -373,25 +409,27 @@ def bounds(max_depth: int) -> list[int]:
 
 def bmc(cfg: Config, start: str = "empty", max_depth: int = 30, budget: float = 10.0, min_depth: int | None = None,
         prefer: tuple[str, ...] = (), goals: bool = True, start_index: int | None = DEFAULT_START,
-        progress: Callable[[int, float], None] | None = None) -> BmcResult:
+        reduce: bool = True, progress: Callable[[int, float], None] | None = None) -> BmcResult:
     """Check every execution of up to ``max_depth`` steps, within ``budget`` seconds.
 
     ``proved``: no property fails within the bound reached, that bound is at
     least ``min_depth`` (default ``max_depth``) and every goal is reachable;
     ``counterexample``: the shortest failing execution; otherwise ``unknown``.
     ``prefer`` orders the properties named when several fail at once.
+    ``reduce=False`` switches the reductions off (slower; the same verdicts
+    and the same shortest counterexample length).
     """
     t0 = time.monotonic()
     need = max_depth if min_depth is None else min_depth
-    res = BmcResult(cfg, start, "unknown", -1, max_depth, 0.0, start_index=start_index if start == "empty" else None)
-    if start == "empty" and start_index is not None:
+    res = BmcResult(cfg, start, "unknown", -1, max_depth, 0.0, start_index=start_index)
+    if start_index is not None:
         st, secs, detail = translation_lemma(cfg, timeout=budget)
         res.lemma_seconds = secs
         if st != "proved":
             res.message = f"L7 (translation) not proved for this variant: {detail}; use start_index=None"
             res.seconds = time.monotonic() - t0
             return res
-    u = _Unrolling(cfg, start, start_index if start == "empty" else None)
+    u = _Unrolling(cfg, start, start_index, reduce)
     prev = -1
     for k in bounds(max_depth):
         left = budget - (time.monotonic() - t0)
@@ -483,6 +521,7 @@ def _read_trace(cfg: Config, m: Any, states: list[dict[str, Expr]], inputs: list
         choices, nxts, nargs, vals = choices[:cut], nxts[:cut], nargs[:cut], vals[: cut + 1]
     start = m.eval(x, model_completion=True).as_long() if x is not None else None
     ops: list[list[str]] = [[] for _ in range(cfg.nthreads)]
+    args: list[list[int]] = [[] for _ in range(cfg.nthreads)]
     begun = [False] * cfg.nthreads
     current: list[str] = []
     for j in range(cfg.nthreads):
@@ -493,6 +532,7 @@ def _read_trace(cfg: Config, m: Any, states: list[dict[str, Expr]], inputs: list
     for i, j in enumerate(choices):
         if not begun[j]:
             ops[j].append(current[j])
+            args[j].append(vals[i].get(f"arg{j}", 0))
             begun[j] = True
         if _op_ended(cfg, j, vals[i][f"pc{j}"], vals[i + 1][f"pc{j}"]):
             begun[j] = False
@@ -500,7 +540,9 @@ def _read_trace(cfg: Config, m: Any, states: list[dict[str, Expr]], inputs: list
                 current[j] = "push" if nxts[i] == E.NXT_PUSH else "pop"
     keep = [j for j in range(cfg.nthreads) if ops[j] or j == 0]
     renum = {j: k for k, j in enumerate(keep)}
-    return Trace(vals, choices, nxts, nargs, start, [ops[j] for j in keep], [renum[j] for j in choices], keep)
+    return Trace(vals, choices, nxts, nargs, start, [ops[j] for j in keep], [args[j] for j in keep],
+                 [renum[j] for j in choices], keep)
+
 
 
 def _op_ended(cfg: Config, j: int, before: int, after: int) -> bool:
@@ -512,3 +554,64 @@ def _op_ended(cfg: Config, j: int, before: int, after: int) -> bool:
     if after not in (E.T_LOAD, E.T_DONE):
         return False
     return before != E.T_CAS
+
+
+def to_counterexample(res: BmcResult, model: type[Any]) -> tuple[Any, str]:
+    """Replay a counterexample from an empty start in the kernel; (model.tracefile.Counterexample or None, note).
+
+    The scenario is the operations each thread started, the parameters put
+    head = tail at the start index the BMC used, and the schedule is the
+    thread of each step. The kernel must follow the schedule step for step
+    and reach the state Z3 reached; the finished execution is then checked
+    with properties.checks.check_execution, whose violation names the
+    counterexample (so ``poolcheck replay`` reproduces it).
+    """
+    from model.harness import build
+    from model.kernel import RoundRobin, ScheduleError
+    from model.params import Params
+    from model.tracefile import from_kernel
+    from model.variants import spec_of
+    from properties import invariants as inv
+    from properties.checks import check_execution
+    from proofs.crosscheck import abstract_kernel
+
+    tr = res.trace
+    if tr is None or tr.start_index is None:
+        return None, "not replayable: the execution does not start from an empty dequeue"
+    cfg = res.cfg
+    params = Params(size=cfg.size, dequeue_bits=cfg.bits, start_index=tr.start_index)
+    scenario = tr.scenario()
+    try:
+        world = build("dequeue", scenario, params, model)
+    except ValueError as e:
+        return None, f"not replayable: {e}"
+    k = world.kernel()
+    try:
+        k.run_schedule(tr.schedule, complete=False)
+    except ScheduleError as e:
+        return None, f"the kernel cannot follow the BMC schedule: {e}"
+    notes = []
+    got = abstract_kernel(cfg, k, world.root, tr.threads)
+    tok = tr.tokens()
+    want = {key: (tok.get(v, -1) if key.startswith(("val", "rval", "arg")) else v) for key, v in tr.states[-1].items()}
+    diff = [key for key in got if key in want and got[key] != want[key]]
+    if diff:
+        notes.append(f"kernel state differs from the Z3 state in {', '.join(diff)}")
+    inflight = sum(1 for th in k.threads if th.gen is not None)
+    mid = inv.d1_packed_index(k.mem, world.root, cfg.bits) + inv.d2_slot_ownership(k.mem, world.root, cfg.bits,
+                                                                                     inflight)
+    k.run(RoundRobin())
+    vs = check_execution(world, k)
+    props = [v.prop for v in vs]
+    if not vs:
+        return None, ("; ".join(notes + [f"mid-run: {v}" for v in mid]) or "") + \
+            "; the kernel run completed round-robin ends without a violation check_execution can see"
+    expected = tuple(getattr(model, "expected", ()) or ())
+    pick = next((p for p in expected if p in props), None) or (res.prop if res.prop in props else props[0])
+    msg = next(v.message for v in vs if v.prop == pick)
+    cx = from_kernel(k, target="dequeue", scenario=scenario, params=params, variant=spec_of(model), prop=pick,
+                     message=msg, engine="bmc", violating_step=len(tr.schedule) - 1,
+                     extra={"bmc_property": res.prop, "bmc_steps": len(tr.schedule), "bmc_thieves": cfg.thieves,
+                            "kernel_properties": sorted(set(props)),
+                            "mid_run": [str(v) for v in mid], "notes": notes})
+    return cx, "; ".join(notes) or f"replayed: the kernel shows {', '.join(sorted(set(props)))}"

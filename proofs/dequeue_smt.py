@@ -60,7 +60,7 @@ __all__ = [
     "Expr", "Config", "Event", "GhostSet", "ENCODED", "encoding_for", "OWNER_PCS", "THIEF_PCS",
     "P_LOAD", "P_TYP", "P_WRITE", "P_ADD", "H_LOAD", "H_CAS", "H_READ", "H_ZERO", "O_DONE",
     "T_LOAD", "T_CAS", "T_READ", "T_VALNIL", "T_TYPNIL", "T_DONE",
-    "TYP_EMPTY", "TYP_VAL", "TYP_NIL", "NXT_PUSH", "NXT_POP", "NXT_DONE", "NXT_TAIL", "NXT_TDONE",
+    "TYP_EMPTY", "TYP_VAL", "TYP_NIL", "NXT_PUSH", "NXT_POP", "NXT_DONE", "NXT_TAIL", "NXT_TDONE", "NXT_NONE",
     "fresh_state", "const_state", "thread_step", "step", "fresh_guard", "enabled", "owns_slot",
     "head", "tail", "count", "in_range", "slot_of", "read_slot", "state_keys", "evaluate", "describe_state",
 ]
@@ -80,6 +80,7 @@ TYP_EMPTY, TYP_VAL, TYP_NIL = 0, 1, 2
 # -- the next-operation input ----------------------------------------------------
 NXT_PUSH, NXT_POP, NXT_DONE = 0, 1, 2     # owner
 NXT_TAIL, NXT_TDONE = 0, 1                # thief
+NXT_NONE = 3                              # the step does not end an operation
 
 # Variants with an encoding, by model/variants name.
 ENCODED: dict[str, str] = {
@@ -100,6 +101,7 @@ ALTERATIONS: dict[str, str] = {
     "push-skips-val": "pushHead's slot write stores the type word but not the value",
     "pophead-keeps-head": "popHead's CompareAndSwap writes back the old head",
     "poptail-reads-head-slot": "popTail reads the slot of head instead of tail",
+    "full-at-zero": "pushHead also finds the ring full when head is 0 (not translation-invariant)",
 }
 
 
@@ -398,6 +400,8 @@ def _owner_step(cfg: Config, s: Mapping[str, Expr], j: int, nxt: Expr, narg: Exp
     g = pc == P_LOAD
     extra = 1 if var == "full-check-off-by-one" else 0
     full = (t + _bv(n + extra, b)) == h
+    if cfg.alter == "full-at-zero":
+        full = z3.Or(full, h == 0)
     c.add(z3.And(g, full), fin)
     ended.append(z3.And(g, full))
     after_load = P_WRITE if var == "push-no-typ-check" else P_TYP
@@ -610,7 +614,7 @@ def step(cfg: Config, s: Mapping[str, Expr], choice: Expr, nxt: Expr, narg: Expr
     for j in range(cfg.nthreads):
         ends = succs[j][1].ended
         # the next value must be fresh after this step's own push or return
-        inputs = z3.If(ends, fresh_guard(cfg, out, j, nxt, narg, ghost), z3.And(nxt == 0, narg == 0))
+        inputs = z3.If(ends, fresh_guard(cfg, out, j, nxt, narg, ghost), z3.And(nxt == NXT_NONE, narg == 0))
         per_thread.append(z3.And(pick[j], enabled(cfg, s, j), inputs))
     guard = z3.Or(*per_thread)
     return out, ev, guard
@@ -841,3 +845,10 @@ def shift(cfg: Config, s: Mapping[str, Expr], c: Expr) -> dict[str, Expr]:
     for j in range(cfg.nthreads):
         out[f"ptrs{j}"] = z3.If(live_ptrs(cfg, j, s[f"pc{j}"]), mv(s[f"ptrs{j}"]), s[f"ptrs{j}"])
     return out
+
+
+def live_ptrs_int(cfg: Config, j: int, pc: int) -> bool:
+    """:func:`live_ptrs` for a concrete pc."""
+    if cfg.is_owner(j):
+        return pc not in (P_LOAD, H_LOAD, O_DONE)
+    return pc not in (T_LOAD, T_DONE)

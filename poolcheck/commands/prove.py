@@ -1,0 +1,88 @@
+"""poolcheck prove: Z3 lemmas, bounded model checking and induction of the dequeue, cross-check, CrossHair."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from model.variants import spec_of
+from poolcheck import artifacts
+from poolcheck.common import INCOMPLETE, OK, VIOLATION, UsageError, add_common, emit_json, variant_from
+from poolcheck.progress import Progress
+from proofs.prove import BUDGETS, ProofResult, row_names, run_all
+
+NAME = "prove"
+HELP = "prove the dequeue's lemmas and invariants with Z3 (bounded model checking, induction) and CrossHair"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--only", default=None,
+                   help="run only the rows whose name matches: a name, a prefix (L3, bmc-T2, induction) or a glob; "
+                        "comma-separated")
+    p.add_argument("--budget", choices=tuple(BUDGETS), default="ci",
+                   help="ci (seconds per row) or thorough (the bounds in docs/proofs.md; minutes) (default ci)")
+    p.add_argument("--list", action="store_true", help="list the row names and exit")
+    add_common(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = variant_from(args)
+    if args.list:
+        for n in row_names(model):
+            print(n)
+        return OK
+    t0 = time.monotonic()
+    with Progress("prove") as bar:
+        def progress(info: dict[str, Any]) -> None:
+            bar.total = info["total"]
+            bar.update(info["done"], True, row=info["row"], result=info["result"])
+        try:
+            results = run_all(only=args.only, model=model, budget=args.budget, progress=progress)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    reports: dict[str, str] = {}
+    for r in results:
+        if r.violation and r.counterexample is not None:
+            reports[r.name] = str(artifacts.save(r.counterexample, args.out) / "trace.json")
+    violations = [r for r in results if r.violation]
+    incomplete = [r for r in results if r.incomplete]
+    unexpected = [r for r in results if r.result == "proved" and r.expected == "counterexample"]
+    secs = time.monotonic() - t0
+    verdict = "fail" if violations else "incomplete" if incomplete or unexpected else "pass"
+    if args.json:
+        emit_json({"variant": spec_of(model), "budget": args.budget, "verdict": verdict, "seconds": round(secs, 2),
+                   "results": [r.to_json() for r in results], "reports": reports})
+    else:
+        _print(results, reports)
+        print(f"{verdict.upper()} {spec_of(model)}: {len(results)} rows, {len(violations)} violated, "
+              f"{len(incomplete) + len(unexpected)} incomplete, {secs:.1f}s ({args.budget} budget)")
+    if violations:
+        return VIOLATION
+    if incomplete or unexpected:
+        return INCOMPLETE
+    return OK
+
+
+def _mark(r: ProofResult) -> str:
+    if r.result == "n/a":
+        return "n/a"
+    if r.result == r.expected:
+        return "ok" if r.result == "proved" else "ok (expected)"
+    return "FAIL" if r.violation else "INCOMPLETE"
+
+
+def _print(results: list[ProofResult], reports: dict[str, str]) -> None:
+    w = max(len(r.name) for r in results)
+    print(f"{'name':<{w}}  {'result':<15} {'seconds':>8}  {'bound':>5}  status")
+    for r in results:
+        bound = "" if r.bound is None else str(r.bound)
+        print(f"{r.name:<{w}}  {r.result:<15} {r.seconds:>8.2f}  {bound:>5}  {_mark(r)}")
+    for r in results:
+        if r.result != r.expected and r.result != "n/a":
+            print(f"\n{r.name} ({r.prop}): {r.detail}")
+            trace = r.extra.get("trace")
+            if trace:
+                print(trace)
+            if r.name in reports:
+                print(f"    report: poolcheck replay {reports[r.name]}")
