@@ -27,6 +27,7 @@ Strategies shrink towards small things: fewer thieves, shorter programs,
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -407,7 +408,8 @@ def explicit(outcome: Outcome) -> Case:
     return Case(c.target, c.scenario, c.params, tuple(sched[:n]))
 
 
-def minimize(outcome: Outcome, model: type[Model] = Model, max_tries: int = 2000) -> Outcome:
+def minimize(outcome: Outcome, model: type[Model] = Model, max_tries: int = 2000,
+             reschedule_budget: int = 3000) -> Outcome:
     """Delete threads, operations and schedule entries while the execution still fails; return the result.
 
     Hypothesis's shrinker deletes and simplifies *choices*; it cannot trade a
@@ -417,9 +419,18 @@ def minimize(outcome: Outcome, model: type[Model] = Model, max_tries: int = 2000
     (``explicit``), where deleting an operation deletes exactly its entries
     and leaves every other entry naming the same thread (``Bursts`` skips
     entries for threads that cannot move), so each deletion keeps the rest of
-    the interleaving. Greedy and 1-minimal: no single thread, operation or
-    entry can be removed, nor the schedule cut short, and the execution still fail. Any failure counts,
-    as in Hypothesis's own shrinking; the first violation may change.
+    the interleaving.
+
+    When no single deletion fails any more, each smaller scenario (a thread or
+    an operation fewer) gets a second chance under every two-burst schedule
+    (thread a runs i steps, thread b runs j steps, then no preemption: the
+    shapes of context-bounded testing, Musuvathi & Qadeer 2007), shortest
+    first, within ``reschedule_budget`` executions in all; deleting an early
+    operation shifts where the preemption must fall, which single deletions
+    cannot express. The result is 1-minimal under deletions: no single
+    thread, operation or entry can be removed, nor the schedule cut short,
+    and the execution still fail. Any failure counts, as in Hypothesis's own
+    shrinking; the first violation may change.
     """
     if not outcome.failed:
         return outcome
@@ -427,33 +438,55 @@ def minimize(outcome: Outcome, model: type[Model] = Model, max_tries: int = 2000
     if not cur.failed:  # the explicit schedule must replay the same execution
         return outcome
     tries = 0
-    changed = True
-    while changed and tries < max_tries:
-        changed = False
+    budget = [reschedule_budget]
+    while tries < max_tries:
+        found = None
         for cand in _deletions(cur):
             tries += 1
-            try:
-                o = run_case(cand, model)
-                if o.failed:
-                    o = run_case(explicit(o), model)
-            except Undecided:   # a candidate the checker cannot decide is not a smaller failure
-                continue
-            if o.failed:
-                if _size(o.case) < _size(cur.case):
-                    cur = o
-                    changed = True
-                    break
-            if tries >= max_tries:
+            found = _smaller_failure(cand, cur, model)
+            if found is not None or tries >= max_tries:
                 break
+        if found is None and budget[0] > 0:
+            for cand in _deletions(cur, schedule=False):
+                found = _reschedule(cand, cur, model, budget)
+                if found is not None or budget[0] <= 0:
+                    break
+        if found is None:
+            break
+        cur = found
     cur.shrunk_from = outcome.case
     return cur
 
 
-def _size(c: Case) -> tuple[int, int, int, tuple[int, ...]]:
-    return (c.nthreads, c.nops, len(c.choices), c.choices)
+def _smaller_failure(cand: Case, cur: Outcome, model: type[Model]) -> Outcome | None:
+    try:
+        o = run_case(cand, model)
+        if not o.failed:
+            return None
+        o = run_case(explicit(o), model)
+    except Undecided:   # a candidate the checker cannot decide is not a smaller failure
+        return None
+    return o if o.failed and _size(o.case) < _size(cur.case) else None
 
 
-def _deletions(o: Outcome) -> list[Case]:
+def _reschedule(cand: Case, cur: Outcome, model: type[Model], budget: list[int]) -> Outcome | None:
+    """A failing two-burst schedule for ``cand``'s scenario, shortest first, or None."""
+    base = run_case(Case(cand.target, cand.scenario, cand.params), model)
+    steps = Counter(t for t, _ in base.entries)
+    n = len(cand.scenario.threads)
+    shapes = sorted((i + j, a, i, b, j) for a in range(n) for b in range(n) if a != b
+                     for i in range(1, steps[a] + 1) for j in range(1, steps[b] + 1))
+    for _, a, i, b, j in shapes:
+        if budget[0] <= 0:
+            return None
+        budget[0] -= 1
+        found = _smaller_failure(Case(cand.target, cand.scenario, cand.params, (a,) * i + (b,) * j), cur, model)
+        if found is not None:
+            return found
+    return None
+
+
+def _deletions(o: Outcome, schedule: bool = True) -> list[Case]:
     c = o.case
     threads = c.scenario.threads
     entries = o.entries
@@ -470,11 +503,17 @@ def _deletions(o: Outcome) -> list[Case]:
             sc = Scenario(c.target, threads[:t] + (ops[:j] + ops[j + 1:],) + threads[t + 1:])
             ch = tuple(x for x, e in zip(c.choices, entries) if e != (t, j))
             out.append(Case(c.target, sc, c.params, ch))
+    if not schedule:
+        return out
     for k in range(len(c.choices)):         # the schedule's tail (then no preemption), shortest first
         out.append(Case(c.target, c.scenario, c.params, c.choices[:k]))
     for i in range(len(c.choices)):         # one schedule entry
         out.append(Case(c.target, c.scenario, c.params, c.choices[:i] + c.choices[i + 1:]))
     return out
+
+
+def _size(c: Case) -> tuple[int, int, int, tuple[int, ...]]:
+    return (c.nthreads, c.nops, len(c.choices), c.choices)
 
 
 def counterexample(outcome: Outcome, model: type[Model], engine: str = "hypothesis",
