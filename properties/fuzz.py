@@ -290,18 +290,22 @@ def fuzz(targets: Sequence[str] = TARGETS, examples: int = 200, model: type[Mode
         row: dict[str, Any] = {}
         for search in SEARCHES:
             ts = time.monotonic()
+            found: list[FuzzViolation] = []
             if search == "machine":
                 n, mf, first = search_machine(target, model, examples, seed, clock)
-                v = _from_machine(target, mf, model, out, first) if mf is not None else None
+                if mf is not None:
+                    found = [_from_machine(target, mf, model, out, first)]
             else:
                 n, outcome, first = search_cases(target, search, model, examples, seed, clock)
-                v = _from_outcome(target, search, outcome, model, out, first) if outcome is not None else None
-            if v is not None:
-                res.violations.append(v)
+                if outcome is not None:
+                    found = _from_outcome(target, search, outcome, model, out, first)
+            if found:
+                res.violations.extend(found)
                 clock.violations += 1
-            row[search] = {"examples": n, "verdict": "fail" if v is not None else "pass",
+            row[search] = {"examples": n, "verdict": "fail" if found else "pass",
                            "seconds": round(time.monotonic() - ts, 3),
-                           "property": v.prop if v is not None else None}
+                           "property": found[0].prop if found else None,
+                           "properties": sorted({v.prop for v in found})}
         row["seconds"] = round(sum(r["seconds"] for r in row.values()), 3)
         row["examples"] = sum(r["examples"] for r in row.values() if isinstance(r, dict))
         row["verdict"] = "fail" if any(r["verdict"] == "fail" for r in row.values() if isinstance(r, dict)) \
@@ -318,15 +322,23 @@ def fuzz(targets: Sequence[str] = TARGETS, examples: int = 200, model: type[Mode
 
 
 def _from_outcome(target: str, search: str, o: Outcome, model: type[Model], out: Path | None,
-                  first: int) -> FuzzViolation:
-    v = o.violations[0]
+                  first: int) -> list[FuzzViolation]:
+    """One FuzzViolation per property the shrunk execution violates (first violation of each), as the
+    explorer reports one counterexample per property; they share the execution."""
     info: dict[str, Any] = {"search": search, "examples_to_find": first}
     if o.shrunk_from is not None:
         info["shrunk_by_hypothesis"] = str(o.shrunk_from)
-    cx = counterexample(o, model, "hypothesis", extra=info)
-    path = artifacts.save(cx, out) / "trace.json" if out is not None else None
-    return FuzzViolation(v.prop, v.message, target, search, cx, path, o.case.nops, o.case.nthreads, str(o.case),
-                         first)
+    found: list[FuzzViolation] = []
+    seen: set[str] = set()
+    for v in o.violations:
+        if v.prop in seen:
+            continue
+        seen.add(v.prop)
+        cx = counterexample(o, model, "hypothesis", violation=v, extra=info)
+        path = artifacts.save(cx, out) / "trace.json" if out is not None else None
+        found.append(FuzzViolation(v.prop, v.message, target, search, cx, path, o.case.nops, o.case.nthreads,
+                                   str(o.case), first))
+    return found
 
 
 def _from_machine(target: str, f: _MachineFailure, model: type[Model], out: Path | None,
