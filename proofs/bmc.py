@@ -281,7 +281,9 @@ def _sat_solver(timeout: float | None = None) -> Any:
 class _Unrolling:
     """The transitions of the reduced system, built lazily one depth at a time."""
 
-    def __init__(self, cfg: Config, start: str, start_index: int | None, reduce: bool = True) -> None:
+    def __init__(self, cfg: Config, start: str, start_index: int | None, reduce: bool = True,
+                 props: tuple[str, ...] | None = None) -> None:
+        self.props = props
         self.cfg = cfg
         self.start = start
         self.reduce = reduce
@@ -308,7 +310,10 @@ class _Unrolling:
         self.prints: list[tuple[Expr, ...]] = []   # footprint of the step chosen at each depth
 
     def _state_bad(self, s: dict[str, Expr]) -> dict[str, Expr]:
-        return {p: z3.Not(e) for p, e in E.state_props(self.cfg, s).items()}
+        return {p: z3.Not(e) for p, e in E.state_props(self.cfg, s).items() if self._wanted(p)}
+
+    def _wanted(self, p: str) -> bool:
+        return self.props is None or p in self.props
 
     def extend(self, depth: int) -> None:
         cfg = self.cfg
@@ -364,7 +369,8 @@ class _Unrolling:
                     earlier = [ci == j - 1 for ci, _, _ in self.inputs]
                     cs.append(z3.Implies(c == j, z3.Or(*(earlier or [z3.BoolVal(False)]))))
             self.prints.append(tuple(prints))
-            step_bad = {p: z3.And(z3.Not(halted), z3.Not(e)) for p, e in E.return_ok(cfg, s, ev).items()}
+            step_bad = {p: z3.And(z3.Not(halted), z3.Not(e)) for p, e in E.return_ok(cfg, s, ev).items()
+                        if self._wanted(p)}
             bad = self._state_bad(nxt_state)
             bad.update(step_bad)
             self.trans.append(cs)
@@ -380,10 +386,10 @@ class _Unrolling:
             cs += self.trans[d]
         if exact:
             for d in range(k):
-                cs.append(z3.Not(z3.Or(*self.bad[d].values())))
-            cs.append(z3.Or(*self.bad[k].values()))
+                cs.append(z3.Not(_any(self.bad[d].values())))
+            cs.append(_any(self.bad[k].values()))
         else:
-            cs.append(z3.Or(*[z3.Or(*b.values()) for b in self.bad[: k + 1]]))
+            cs.append(_any([_any(b.values()) for b in self.bad[: k + 1]]))
         return cs
 
     def goal_query(self, k: int, g: Goal) -> list[Expr]:
@@ -393,6 +399,11 @@ class _Unrolling:
             cs += self.trans[d]
         cs.append(z3.Or(*[g.pred(self.cfg, s) for s in self.states[: k + 1]]))
         return cs
+
+
+def _any(xs: Any) -> Expr:
+    xs = list(xs)
+    return z3.Or(*xs) if xs else z3.BoolVal(False)
 
 
 def bounds(max_depth: int) -> list[int]:
@@ -409,7 +420,8 @@ def bounds(max_depth: int) -> list[int]:
 
 def bmc(cfg: Config, start: str = "empty", max_depth: int = 30, budget: float = 10.0, min_depth: int | None = None,
         prefer: tuple[str, ...] = (), goals: bool = True, start_index: int | None = DEFAULT_START,
-        reduce: bool = True, progress: Callable[[int, float], None] | None = None) -> BmcResult:
+        reduce: bool = True, props: tuple[str, ...] | None = None,
+        progress: Callable[[int, float], None] | None = None) -> BmcResult:
     """Check every execution of up to ``max_depth`` steps, within ``budget`` seconds.
 
     ``proved``: no property fails within the bound reached, that bound is at
@@ -417,7 +429,8 @@ def bmc(cfg: Config, start: str = "empty", max_depth: int = 30, budget: float = 
     ``counterexample``: the shortest failing execution; otherwise ``unknown``.
     ``prefer`` orders the properties named when several fail at once.
     ``reduce=False`` switches the reductions off (slower; the same verdicts
-    and the same shortest counterexample length).
+    and the same shortest counterexample length). ``props`` restricts the
+    properties checked (default: all of D1-D5, D8).
     """
     t0 = time.monotonic()
     need = max_depth if min_depth is None else min_depth
@@ -429,7 +442,7 @@ def bmc(cfg: Config, start: str = "empty", max_depth: int = 30, budget: float = 
             res.message = f"L7 (translation) not proved for this variant: {detail}; use start_index=None"
             res.seconds = time.monotonic() - t0
             return res
-    u = _Unrolling(cfg, start, start_index, reduce)
+    u = _Unrolling(cfg, start, start_index, reduce, props)
     prev = -1
     for k in bounds(max_depth):
         left = budget - (time.monotonic() - t0)
@@ -571,9 +584,9 @@ def to_counterexample(res: BmcResult, model: type[Any]) -> tuple[Any, str]:
     from model.params import Params
     from model.tracefile import from_kernel
     from model.variants import spec_of
+    from proofs.crosscheck import abstract_kernel
     from properties import invariants as inv
     from properties.checks import check_execution
-    from proofs.crosscheck import abstract_kernel
 
     tr = res.trace
     if tr is None or tr.start_index is None:
@@ -594,6 +607,12 @@ def to_counterexample(res: BmcResult, model: type[Any]) -> tuple[Any, str]:
     got = abstract_kernel(cfg, k, world.root, tr.threads)
     tok = tr.tokens()
     want = {key: (tok.get(v, -1) if key.startswith(("val", "rval", "arg")) else v) for key, v in tr.states[-1].items()}
+    for j in tr.threads:   # a thread the scenario has no more operations for stops where Z3's starts its next one
+        done = E.O_DONE if cfg.is_owner(j) else E.T_DONE
+        start = (E.P_LOAD, E.H_LOAD) if cfg.is_owner(j) else (E.T_LOAD,)
+        if got.get(f"pc{j}") == done and want.get(f"pc{j}") in start:
+            for key in (f"pc{j}", f"arg{j}"):
+                got.pop(key, None)
     diff = [key for key in got if key in want and got[key] != want[key]]
     if diff:
         notes.append(f"kernel state differs from the Z3 state in {', '.join(diff)}")
@@ -615,3 +634,28 @@ def to_counterexample(res: BmcResult, model: type[Any]) -> tuple[Any, str]:
                             "kernel_properties": sorted(set(props)),
                             "mid_run": [str(v) for v in mid], "notes": notes})
     return cx, "; ".join(notes) or f"replayed: the kernel shows {', '.join(sorted(set(props)))}"
+
+
+OUTCOME_PROPS = ("D3", "D4", "D5", "D8")
+
+
+def replayable(res: BmcResult, model: type[Any], budget: float = 20.0) -> tuple[Any, str, BmcResult | None]:
+    """A kernel counterexample for a BMC counterexample from an empty start: (Counterexample or None, note, 2nd run).
+
+    When the shortest violation is transient (a state that a finished
+    execution no longer shows, e.g. D2 between headTail.Add and the slot
+    write), the bounded check runs again for the violations a finished
+    execution keeps (D3 lost, D4 duplicated, D5/D8 invented values) and that
+    execution is replayed instead.
+    """
+    cx, note = to_counterexample(res, model)
+    if cx is not None or res.trace is None or res.trace.start_index is None:
+        return cx, note, None
+    res2 = bmc(res.cfg, start=res.start, max_depth=max(res.depth + 1, 20), budget=budget,
+               prefer=tuple(getattr(model, "expected", ()) or ()), goals=False, props=OUTCOME_PROPS,
+               start_index=res.start_index)
+    if res2.status != "counterexample" or res2.trace is None:
+        return None, f"{note}; no outcome violation within {res2.depth} steps", res2
+    cx, note2 = to_counterexample(res2, model)
+    return cx, (f"{note}; an outcome violation ({res2.prop}) after {len(res2.trace.choices)} steps, scenario "
+                f"{res2.trace.scenario()!r}, schedule {' '.join(map(str, res2.trace.choices))}: {note2}"), res2

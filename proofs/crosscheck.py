@@ -235,7 +235,7 @@ def _drive(gen: Any, target: int, cfg: Config, j: int, op: str, t: ThreadDraw, m
            ring: int) -> K.Effect:
     """Advance ``gen`` with made-up results until its pending effect is the one named ``target``."""
     from model.memory import apply
-    eff = next(gen)
+    eff: K.Effect = next(gen)
     for _ in range(50):
         if not eff.silent:
             pc = _pc_of(cfg, j, op, eff, d, ring, cfg.size)

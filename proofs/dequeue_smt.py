@@ -477,7 +477,7 @@ def _owner_step(cfg: Config, s: Mapping[str, Expr], j: int, nxt: Expr, narg: Exp
     out = c.merged()
     ev.pushed = z3.Or(*pushed)
     ev.returned = z3.Or(*pop_ok)
-    ev.value = z3.If(ev.pushed, push_value, s[f"rval{j}"])
+    ev.value = z3.If(ev.pushed, push_value, z3.If(ev.returned, s[f"rval{j}"], _bv(0, cfg.vbits)))
     ev.ended = z3.Or(*ended)
     # pushHead returns true only at its last step; a pop is ok only at its zeroing write.
     ev.result_ok = z3.Or(ev.returned, z3.And(ev.ended, z3.Or(pc == P_ADD, pc == P_WRITE)))
@@ -552,7 +552,8 @@ def _thief_step(cfg: Config, s: Mapping[str, Expr], j: int, nxt: Expr) -> tuple[
     ev.ended = z3.Or(*ended)
     ev.result_ok = ev.returned
     # The value a poolTail returns is what it read (rval); poptail-no-zero returns at the read itself.
-    ev.value = _decode(cfg, rt, rv) if var == "poptail-no-zero" else s[f"rval{j}"]
+    ev.value = z3.If(ev.returned, _decode(cfg, rt, rv) if var == "poptail-no-zero" else s[f"rval{j}"],
+                     _bv(0, cfg.vbits))
     return out, ev
 
 

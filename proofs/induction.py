@@ -99,7 +99,7 @@ def clauses(cfg: Config, s: Mapping[str, Any]) -> list[tuple[str, Expr]]:
         raise ValueError("the invariant is stated for one owner")
     n, b = cfg.size, cfg.bits
     ht = s["ht"]
-    h, t = E.head(cfg, ht), E.tail(cfg, ht)
+    h = E.head(cfg, ht)
     cnt = E.count(cfg, ht)
     nv = z3.BitVecVal(n, b)
     inr = [E.in_range(cfg, ht, i) for i in range(n)]

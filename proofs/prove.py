@@ -224,8 +224,10 @@ def _bmc_row(name: str, model: type[Model], enc: str | None, why: str, bud: Budg
         sched = " ".join(str(c) for c in res.trace.choices)
         detail = f"{res.message}; schedule (thread per step): {sched}"
         if start == "empty":
-            cx, note = B.to_counterexample(res, model)
+            cx, note, res2 = B.replayable(res, model, budget=max(5.0, bud.bmc_seconds - res.seconds))
             detail += f"; scenario {res.trace.scenario()!r} from start index {res.trace.start_index}: {note}"
+            if res2 is not None and res2.trace is not None:
+                extra["outcome_trace"] = res2.describe_trace()
             if cx is not None:
                 detail += f" (the report names {cx.prop})"
     elif res.status == "proved" and max_depth > need:
