@@ -328,21 +328,14 @@ def _pool_sources(outcome: Outcome) -> set[str]:
 
 # -- running --------------------------------------------------------------
 def run_case(case: Case, model: type[Model] = Model) -> Outcome:
-    """Execute ``case`` on ``model`` in the kernel and check everything one execution can violate.
-
-    For the Pool, P3 is re-checked by ``p3_at_unpin`` instead of
-    properties.checks.p3_victim_aging, which dates a Get by the end of the
-    user's operation (after the payload read that follows Get) and so reports
-    an object as having survived two GCs when the GCs ran after Get returned.
-    """
+    """Execute ``case`` on ``model`` in the kernel and check everything one execution can violate
+    (properties.checks.check_execution: exactly what ``poolcheck replay`` re-checks)."""
     world = build(case.target, case.scenario, case.params, model)
     kernel = world.kernel()
     sched = case.scheduler()
     rec = _Recording(sched)
     kernel.run(rec)
     vs = check_execution(world, kernel)
-    if case.target == "pool" and not kernel.faults:
-        vs = [v for v in vs if v.prop != "P3"] + p3_at_unpin(world, kernel)
     followed = sched.followed if isinstance(sched, Bursts) and sched.rest is None else None
     return Outcome(case, world, kernel, vs, followed, rec.entries)
 
@@ -365,7 +358,10 @@ _PUT_UNPIN = "pool.go:Put: runtime_procUnpin()"
 
 
 def p3_at_unpin(world: World, kernel: Kernel) -> list[Violation]:
-    """P3 with each Put and Get dated by the GC count at its procUnpin.
+    """P3 with each Put and Get dated by the GC count at its procUnpin, read off the trace.
+
+    An independent cross-check of properties.checks.p3_victim_aging (which
+    dates them by OpRecord.epoch_unpin): the two must agree on every run.
 
     An object enters the pool and leaves it while its goroutine is pinned, and
     no GC runs while a P is pinned (P5), so the GC count at the unpin is the

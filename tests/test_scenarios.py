@@ -20,6 +20,7 @@ from model.scenario import Scenario
 from model.tracefile import load
 from model.variants import Model, resolve
 from poolcheck.replay import replay
+from properties.checks import check_execution
 from properties.fuzz import search_cases
 from properties.pct import PCT, PCTPlan
 from properties.profiles import budget
@@ -141,8 +142,8 @@ def test_case_strings_name_the_scenario_params_and_schedule() -> None:
 
 # -- P3 dated at the unpin ------------------------------------------------------------
 def test_p3_is_dated_when_the_object_leaves_the_pool() -> None:
-    """Two GCs after a Get returned (before the user read the object) are not P3; the checker in
-    properties.checks dates a Get at its end and reports it (tests/test_gate.py keeps that as a strict xfail)."""
+    """Two GCs after a Get left the pool (before the user read the object) are not P3: the trace-based
+    check and properties.checks (OpRecord.epoch_unpin) agree."""
     w = build("pool", "put get | gc gc", Params())
     k = w.kernel()
     k.step(0)                         # payload write
@@ -155,12 +156,14 @@ def test_p3_is_dated_when_the_object_leaves_the_pool() -> None:
     while not k.threads[0].done:
         k.step(0)                     # the user's read of the object
     assert p3_at_unpin(w, k) == []
+    assert not [v for v in check_execution(w, k) if v.prop == "P3"]
 
 
 def test_p3_at_unpin_still_catches_a_pool_that_keeps_its_victims() -> None:
     model = resolve("cleanup-no-victim-drop")
     o = run_case(Case("pool", Scenario("pool", (("put", "gc", "gc", "get"), ("get",))), Params()), model)
     assert "P3" in {v.prop for v in o.violations}
+    assert [v.prop for v in p3_at_unpin(o.world, o.kernel)] == ["P3"]
 
 
 def test_reference_case_is_clean() -> None:
