@@ -658,6 +658,22 @@ def mutants_stage(ctx: Context, bar: Progress) -> StageResult:
                        time.monotonic() - t0, "; ".join(km.problems()), {"mutants.md": md.name, "mutants.json": js.name})
 
 
+@stage("study", "study", "the seed text's design claims, measured (poolcheck.study): victim tiers, padding, cleanup",
+       module="poolcheck.study", reference_only=True)
+def study_stage(ctx: Context, bar: Progress) -> StageResult:
+    """Runs only on the thorough budget: it measures claims, it does not check a property of a variant."""
+    t0 = time.monotonic()
+    if ctx.budget != "thorough":
+        return StageResult("study", "study", PASS, {}, [], [], {}, "skipped on the ci budget (run with --budget "
+                           "thorough, or poolcheck study)", time.monotonic() - t0)
+    study = importlib.import_module("poolcheck.study")
+    res = study.run_study("all", ctx.out)
+    links = {"study.md": "study/all.md"} if (ctx.out / "study" / "all.md").exists() else {}
+    links.update({Path(p).stem: p for p in res.plots})   # PNGs: summary.py embeds them as images
+    return StageResult("study", "study", PASS, {}, [], [], {"plots": len(res.plots)},
+                       f"{len(res.plots)} plots, tables in study/", time.monotonic() - t0, "", links)
+
+
 # -- running -------------------------------------------------------------------------------------------------
 def run_stage(st: Stage, ctx: Context, index: int = 1, count: int = 1) -> StageResult:
     """One stage on one variant, with its own progress bar; an engine that raises gives status ``error``."""

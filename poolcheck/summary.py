@@ -101,9 +101,12 @@ def summary_md(c: Campaign) -> str:
         for s in run.stages:
             note = s.note
             if s.links:
-                note = (note + " " if note else "") + ", ".join(f"[{k}]({v})" for k, v in s.links.items())
+                note = (note + " " if note else "") + ", ".join(f"[{k}]({v})" for k, v in s.links.items()
+                                                                if not v.endswith(".png"))
             lines.append(f"| {s.stage} | {_STAGE_WORD.get(s.status, s.status)} | {_md(s.coverage_text)} | "
                          f"{s.seconds:.1f} s | {_md(note)} |")
+        for s in run.stages:
+            lines += [f"![{k}]({v})" for k, v in s.links.items() if v.endswith(".png")]
         lines += ["", "### Properties x engines", ""]
         lines += ["| property | " + " | ".join(engines) + " |", "|---|" + "---|" * len(engines)]
         for p in catalog.CATALOG:
@@ -177,7 +180,9 @@ def _e(s: object) -> str:
 def _stage_rows(run: VariantRun) -> str:
     rows = []
     for s in run.stages:
-        links = " ".join(f'<a href="{_e(v)}">{_e(k)}</a>' for k, v in s.links.items())
+        links = " ".join(f'<a href="{_e(v)}">{_e(k)}</a>' for k, v in s.links.items() if not v.endswith(".png"))
+        links += "".join(f'<br><img src="{_e(v)}" alt="{_e(k)}" style="max-width:560px">'
+                         for k, v in s.links.items() if v.endswith(".png"))
         rows.append(f'<tr><td>{_e(s.stage)}</td><td class="st-{_e(s.status)}">{_e(_STAGE_WORD.get(s.status, s.status))}'
                     f'</td><td>{_e(s.coverage_text)}</td><td class="num">{s.seconds:.1f} s</td>'
                     f'<td>{_e(s.note)} {links}</td></tr>')
