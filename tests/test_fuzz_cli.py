@@ -40,7 +40,7 @@ def test_fuzz_is_reproducible_with_a_seed() -> None:
 @pytest.mark.quality
 def test_fuzz_catches_a_mutant_and_writes_a_replayable_shrunk_counterexample(tmp_path: Path) -> None:
     model = resolve("chain-next-after-pop")
-    res = fuzz(("chain",), 100, model, 0, tmp_path)
+    res = fuzz(("chain",), 300, model, 0, tmp_path)
     assert res.verdict == "fail" and res.time_to_first_violation is not None
     v = next(v for v in res.violations if v.search == "choices")
     assert v.prop in model.expected and v.threads <= 2 and v.length <= 6
