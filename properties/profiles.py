@@ -11,7 +11,7 @@ docs/hypothesis.md:
 =========  =======  ========  =======
 profile    machine  scenario  mutant
 =========  =======  ========  =======
-ci         60       300       1500
+ci         60       500       1500
 dev        200      1000      3000
 thorough   2000     10000     20000
 =========  =======  ========  =======
@@ -34,7 +34,7 @@ __all__ = ["register", "load_default", "PROFILES", "BUDGETS", "budget", "current
 PROFILES = ("ci", "dev", "thorough")
 
 BUDGETS: dict[str, dict[str, int]] = {
-    "ci": {"machine": 60, "scenario": 300, "mutant": 1500},
+    "ci": {"machine": 60, "scenario": 500, "mutant": 1500},
     "dev": {"machine": 200, "scenario": 1000, "mutant": 3000},
     "thorough": {"machine": 2000, "scenario": 10000, "mutant": 20000},
 }
