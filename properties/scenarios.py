@@ -48,7 +48,7 @@ from properties.linearizability import Undecided
 from properties.pct import PCT, PCTPlan
 
 __all__ = ["Case", "Bursts", "GOALS", "goals_of", "Outcome", "scenarios", "params_for", "choices", "pct_plans", "cases", "run_case",
-           "counterexample", "save_case", "p3_at_unpin", "minimize", "explicit", "KINDS", "DEQUE_OPS", "POOL_OPS", "STEPS_PER_OP"]
+           "counterexample", "save_case", "p3_at_unpin", "minimize", "explicit", "KINDS", "DEQUE_OPS", "POOL_OPS"]
 
 KINDS = ("choices", "pct")
 DEQUE_OPS = ("push", "push:nil", "pop")
@@ -187,11 +187,7 @@ def scenarios(draw: st.DrawFn, target: str, multi_producer: bool = False, max_ow
     if target == "pool":
         gs = draw(st.lists(st.lists(st.sampled_from(POOL_OPS), min_size=1, max_size=4), min_size=2, max_size=3))
         return Scenario("pool", tuple(tuple(g) for g in gs))
-    # The owner's program is drawn as phases (operation, repeat count), like the schedule's bursts:
-    # "push push push pop pop pop" (fill then drain a chain of three dequeues) is then as likely as
-    # any other two-phase program, where independent draws would make it one in several thousand.
-    phases = draw(st.lists(st.tuples(st.sampled_from(DEQUE_OPS), st.integers(1, 4)), min_size=1, max_size=4))
-    owner = [w for w, k in phases for _ in range(k)][:max_owner]
+    owner = draw(st.lists(st.sampled_from(DEQUE_OPS), min_size=1, max_size=max_owner))
     thief_ops = ("tail", "push") if multi_producer else ("tail",)
     thieves = draw(st.lists(st.lists(st.sampled_from(thief_ops), min_size=1, max_size=max_thief_ops),
                             min_size=1, max_size=max_thieves))
@@ -199,9 +195,8 @@ def scenarios(draw: st.DrawFn, target: str, multi_producer: bool = False, max_ow
 
 
 MAX_THREADS = 4
-STEPS_PER_OP = {"dequeue": 5, "chain": 8, "pool": 12}
-"""About how many scheduling points one operation takes: PCT's k (the run's length) is estimated as
-STEPS_PER_OP[target] * operations, and change points are drawn in 1..k."""
+MAX_STEP = {"dequeue": 24, "chain": 32, "pool": 64}
+"""PCT change points are drawn in 1..MAX_STEP[target], about the length of a drawn scenario's run."""
 
 
 @st.composite
@@ -223,18 +218,16 @@ def choices(draw: st.DrawFn, max_size: int = MAX_CHOICES) -> tuple[int, ...]:
 
 
 @st.composite
-def pct_plans(draw: st.DrawFn, nthreads: int, steps: int, max_depth: int = 3) -> PCTPlan:
-    """A PCT plan: a priority order and up to ``max_depth - 1`` change points in 1..steps.
+def pct_plans(draw: st.DrawFn, nthreads: int, max_depth: int = 3, max_step: int = 64) -> PCTPlan:
+    """A PCT plan: a priority order and up to ``max_depth - 1`` change points in 1..max_step.
 
     The priorities are drawn as one key per possible thread (not as a permutation of
-    ``nthreads``), and each change point as a fraction (per mille) of ``steps``, so that
-    deleting a thread or an operation while shrinking keeps the rest of the plan in place.
+    ``nthreads``), so that deleting a thread while shrinking keeps the others' order.
     """
     keys = draw(st.lists(st.integers(0, 7), min_size=MAX_THREADS, max_size=MAX_THREADS))
     order = sorted(range(nthreads), key=lambda t: (-keys[t % MAX_THREADS], t))
-    permille = draw(st.lists(st.integers(1, 1000), max_size=max_depth - 1, unique=True))
-    cps = sorted({1 + (x * max(1, steps) - 1) // 1000 for x in permille})
-    return PCTPlan(tuple(order), tuple(cps))
+    cps = draw(st.lists(st.integers(1, max_step), max_size=max_depth - 1, unique=True))
+    return PCTPlan(tuple(order), tuple(sorted(cps)))
 
 
 @st.composite
@@ -245,7 +238,7 @@ def cases(draw: st.DrawFn, target: str, kind: str = "choices", model: type[Model
     sc = draw(scenarios(target, model.multi_producer))
     params = draw(params_for(target))
     if kind == "pct":
-        return Case(target, sc, params, pct=draw(pct_plans(len(sc.threads), STEPS_PER_OP[target] * sc.nops)))
+        return Case(target, sc, params, pct=draw(pct_plans(len(sc.threads), max_step=MAX_STEP[target])))
     return Case(target, sc, params, choices=draw(choices()), round_robin=draw(st.booleans()))
 
 
