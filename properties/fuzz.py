@@ -21,7 +21,8 @@ exact lookup order) has no trace file; its Hypothesis program is reported
 instead.
 
 Seeds make runs reproducible: the same (seed, targets, examples, variant)
-gives the same examples and the same counterexamples. ``seed=None`` draws
+gives the same examples and the same counterexamples, whatever else the
+process has imported (properties.profiles.stable_generation). ``seed=None`` draws
 fresh randomness. No example database is used (``database=None``), so a run
 does not depend on earlier runs.
 """
@@ -51,6 +52,7 @@ from poolcheck import artifacts
 from properties.checks import check_execution
 from properties.linearizability import Undecided
 from properties.machines import LayerMachine, PropertyViolation, machine_for
+from properties.profiles import stable_generation
 from properties.scenarios import Case, Outcome, counterexample, minimize, run_case
 from properties.scenarios import cases as case_strategy
 
@@ -170,7 +172,8 @@ def search_cases(target: str, kind: str, model: type[Model] = Model, examples: i
 
     rng = random.Random(_sub_seed(seed, target, kind)) if seed is not None else None
     try:
-        case = find(case_strategy(target, kind, model), fails, settings=fuzz_settings(examples), random=rng)
+        with stable_generation():
+            case = find(case_strategy(target, kind, model), fails, settings=fuzz_settings(examples), random=rng)
     except NoSuchExample:
         return n, None, 0
     o = run_case(case, model)
@@ -216,7 +219,7 @@ def search_machine(target: str, model: type[Model] = Model, examples: int = 200,
         test = hseed(_sub_seed(seed, target, "machine"))(test)
     lines: list[str] = []
     try:
-        with with_reporter(lambda s: lines.append(str(s))):
+        with with_reporter(lambda s: lines.append(str(s))), stable_generation():
             test()
     except Exception as e:  # the shrunk failure, replayed last by Hypothesis
         first = first or n

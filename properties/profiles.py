@@ -26,10 +26,13 @@ first failure, so it is a bound, not a cost).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 
-__all__ = ["register", "load_default", "PROFILES", "BUDGETS", "budget", "current"]
+__all__ = ["register", "load_default", "PROFILES", "BUDGETS", "budget", "current", "stable_generation"]
 
 PROFILES = ("ci", "dev", "thorough")
 
@@ -68,3 +71,40 @@ def load_default() -> str:
         raise ValueError(f"POOLCHECK_PROFILE={name!r}: use one of {', '.join(PROFILES)}")
     settings.load_profile(name)
     return name
+
+
+@contextmanager
+def stable_generation() -> Iterator[None]:
+    """Within this context, Hypothesis draws the same examples whatever modules are loaded.
+
+    Hypothesis (6.1xx) mixes the literal constants of every *local* module
+    loaded in the process into what it generates (``_get_local_constants`` in
+    ``hypothesis.internal.conjecture.providers``), re-scanning whenever
+    ``sys.modules`` grows. A seeded or derandomized search then depends on
+    which of this project's modules happen to be imported (a report module
+    loaded by an earlier counterexample changed a later search's examples),
+    so a fixed seed would not give a fixed run. Here that pool is empty. If a
+    Hypothesis release moves the hook, this does nothing (and says nothing):
+    runs stay correct, only less reproducible across processes.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers as _p
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    orig: Any = getattr(_p, "_get_local_constants", None)
+    constants: Any = getattr(_p, "Constants", None)
+    cache: Any = getattr(_p, "CONSTANTS_CACHE", None)
+    if orig is None or constants is None:  # pragma: no cover
+        yield
+        return
+    empty = constants()
+    _p._get_local_constants = lambda: empty
+    if cache is not None:
+        cache.cache.clear()
+    try:
+        yield
+    finally:
+        _p._get_local_constants = orig
+        if cache is not None:
+            cache.cache.clear()

@@ -13,7 +13,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from model.variants import resolve
 from properties.machines import GOALS, MACHINES, REACHED, PropertyViolation, machine_for
-from properties.profiles import budget
+from properties.profiles import budget, stable_generation
 
 pytestmark = pytest.mark.hypothesis
 
@@ -29,7 +29,8 @@ def test_reference_passes_the_machine_and_reaches_its_goals(target: str) -> None
     """The reference model agrees with the layer's specification and invariants after every step."""
     for goal in GOALS[target]:
         REACHED.pop((target, goal), None)
-    run_state_machine_as_test(machine_for(target), settings=_settings())
+    with stable_generation():
+        run_state_machine_as_test(machine_for(target), settings=_settings())
     missed = [f"{g} ({GOALS[target][g]})" for g in GOALS[target] if not REACHED[(target, g)]]
     assert not missed, f"the {target} machine never reached: {'; '.join(missed)} (widen its strategies)"
 
@@ -44,7 +45,7 @@ MACHINE_CATCHES = [
 @pytest.mark.quality
 @pytest.mark.parametrize("target, variant, props", MACHINE_CATCHES, ids=[f"{t}-{v}" for t, v, _ in MACHINE_CATCHES])
 def test_machine_catches_a_known_bug(target: str, variant: str, props: set[str]) -> None:
-    with pytest.raises(PropertyViolation) as err:
+    with pytest.raises(PropertyViolation) as err, stable_generation():
         run_state_machine_as_test(machine_for(target, resolve(variant)),
                                   settings=settings(_settings(), max_examples=budget("mutant"), database=None,
                                                     phases=[Phase.generate]))  # found, not shrunk: fuzz shrinks

@@ -23,7 +23,7 @@ from poolcheck.replay import replay
 from properties.checks import check_execution
 from properties.fuzz import search_cases
 from properties.pct import PCT, PCTPlan
-from properties.profiles import budget
+from properties.profiles import budget, stable_generation
 from properties.scenarios import (
     GOALS,
     KINDS,
@@ -58,7 +58,8 @@ def test_variant_passes_concurrent_scenarios_and_reaches_goals(target: str, pool
                 path = save_case(o, model, poolcheck_out)
                 pytest.fail(f"{o.violations[0]}\n  case: {case}\n  replay: poolcheck replay {path}", pytrace=False)
             reached.update(goals_of(o))
-        run()
+        with stable_generation():
+            run()
     missed = [f"{g} ({GOALS[target][g]})" for g in GOALS[target] if not reached[g]]
     assert not missed, f"no {target} scenario reached: {'; '.join(missed)} (widen the strategies or the budget)"
 
