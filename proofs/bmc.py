@@ -406,8 +406,8 @@ def _any(xs: Any) -> Expr:
     return z3.Or(*xs) if xs else z3.BoolVal(False)
 
 
-def bounds(max_depth: int) -> list[int]:
-    """The bounds tried in order: 0..10, then every second depth, up to ``max_depth``."""
+def bounds(max_depth: int, also: int | None = None) -> list[int]:
+    """The bounds tried in order: 0..10, then every second depth, up to ``max_depth`` (and ``also``)."""
     out = list(range(0, min(10, max_depth) + 1))
     k = 12
     while k <= max_depth:
@@ -415,6 +415,8 @@ def bounds(max_depth: int) -> list[int]:
         k += 2
     if out[-1] != max_depth:
         out.append(max_depth)
+    if also is not None and 0 <= also <= max_depth and also not in out:
+        out = sorted(out + [also])
     return out
 
 
@@ -444,7 +446,8 @@ def bmc(cfg: Config, start: str = "empty", max_depth: int = 30, budget: float = 
             return res
     u = _Unrolling(cfg, start, start_index, reduce, props)
     prev = -1
-    for k in bounds(max_depth):
+    goals_at: int | None = None
+    for k in bounds(max_depth, need):
         left = budget - (time.monotonic() - t0)
         if left <= 0:
             break
@@ -457,11 +460,15 @@ def bmc(cfg: Config, start: str = "empty", max_depth: int = 30, budget: float = 
             res.bounds_seconds.append((k, time.monotonic() - t0))
             if progress is not None:
                 progress(k, time.monotonic() - t0)
+            if goals and k == need and k < max_depth:
+                # the goals are checked at the required bound, before deepening further uses up the budget
+                res.goals = _goals(u, k, budget - (time.monotonic() - t0), start)
+                goals_at = k
             continue
         if r == z3.sat:
             _shortest(u, res, prev, k, solver, prefer, t0, budget)
         break
-    if res.status != "counterexample" and goals and res.depth >= 0:
+    if res.status != "counterexample" and goals and res.depth >= 0 and goals_at is None:
         res.goals = _goals(u, res.depth, budget - (time.monotonic() - t0), start)
     res.seconds = time.monotonic() - t0
     if res.status != "counterexample":

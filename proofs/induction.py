@@ -39,15 +39,21 @@ Ghost
 The proof: Init => Inv (an empty dequeue at any head = tail, no operation
 started); Inv /\\ step => Inv' for every thread's step from every state; and
 Inv => D1, D2, D3 with Inv /\\ step => D4, D5, D8 at every returning step.
-Each is one Z3 query over 32-bit indices and a 64-bit headTail, for a fixed
-ring size (2 and 4 in the gate; 8 with the thorough budget) and T thieves.
+Consecution is one query per thread and program counter (far faster than
+one query for all steps), over 32-bit indices and a 64-bit headTail, for a
+fixed ring size (2 and 4 in the gate; 8 with the thorough budget) and T
+thieves.
 
-The first attempt (``FIRST_ATTEMPT``: I1, I3, I4, I12 alone, i.e. the
-properties plus the accounting) is not inductive: Z3 returns a state in
-which a thief is about to CompareAndSwap with a loaded headTail whose head
-equals its tail, which makes count wrap to 2^32 - 1 (I6 rules it out);
-adding the owner and thief clauses one at a time, each new counterexample
-to induction named the next clause (docs/proofs.md lists the sequence).
+The first attempt (``FIRST_ATTEMPT``: I1, I3, I4, I12, i.e. the properties
+plus the accounting) is not inductive: Z3 returns an owner at P_WRITE whose
+loaded head is not the current head, so its write lands on a slot in range
+and overwrites a live value (I3 breaks). ``python -m proofs.induction``
+replays the strengthening: it adds I9, I10, I11, I7, I8, I6, I5 one at a
+time and prints the counterexample to induction each time until the
+invariant is inductive (docs/proofs.md shows the output). I2 is not needed
+for the proof (dropping it still proves); it keeps dead locals at 0 so that
+states are canonical. Every other clause is necessary: without it the check
+fails (tests/test_induction.py drops I6, I9 and I12).
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ from proofs import dequeue_smt as E
 from proofs.dequeue_smt import Config, Expr
 
 __all__ = ["invariant", "clauses", "InductionResult", "prove_inductive", "FIRST_ATTEMPT", "CLAUSE_TEXT",
-           "initial_any_empty"]
+           "initial_any_empty", "STRENGTHENING", "strengthening"]
 
 CLAUSE_TEXT: dict[str, str] = {
     "I1": "count <= len(vals)",
@@ -80,6 +86,7 @@ CLAUSE_TEXT: dict[str, str] = {
     "I12": "0 is never pushed; pushed - returned = count + held",
 }
 FIRST_ATTEMPT = ("I1", "I3", "I4", "I12")
+STRENGTHENING = ("I9", "I10", "I11", "I7", "I8", "I6", "I5", "I2")
 
 _OWNER_PUSH = (E.P_LOAD, E.P_TYP, E.P_WRITE, E.P_ADD)
 
@@ -312,3 +319,29 @@ def prove_inductive(cfg: Config, only: tuple[str, ...] | None = None, timeout: f
     else:
         res.message = "safety: solver gave up"
     return res
+
+
+def strengthening(cfg: Config, order: tuple[str, ...] = STRENGTHENING) -> list[tuple[tuple[str, ...], InductionResult]]:
+    """From FIRST_ATTEMPT, add the clauses of ``order`` one at a time until the invariant is inductive."""
+    cur = list(FIRST_ATTEMPT)
+    out = []
+    rest = list(order)
+    while True:
+        r = prove_inductive(cfg, only=tuple(cur))
+        out.append((tuple(cur), r))
+        if r.status == "proved" or not rest:
+            return out
+        cur.append(rest.pop(0))
+
+
+def _main() -> None:
+    import sys
+    t = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    for clauses_, r in strengthening(Config(size=2, thieves=t)):
+        print(f"{' '.join(clauses_)}: {r.status} ({r.seconds:.1f}s) {r.message}")
+        if r.cti:
+            print(f"  {r.cti}")
+
+
+if __name__ == "__main__":
+    _main()

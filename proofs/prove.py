@@ -16,7 +16,7 @@ budget    bounded model checking (ring size 2)                          inductio
 ========  ==========================================================  ===========================================
 ci        empty start: T=1 to 16 steps, T=2 to 14, T=3 to 14;          sizes 2 and 4; 150 drawn steps;
           invariant start: 3 steps; 20 s per row                        2 s per condition
-thorough  empty start: T=1 to 40, T=2 to 30, T=3 to 24, then deeper     sizes 2, 4 and 8; 2000 drawn steps;
+thorough  empty start: T=1 to 30, T=2 to 30, T=3 to 24, then deeper     sizes 2, 4 and 8; 2000 drawn steps;
           while time is left; invariant start: to 6; 300 s per row       10 s per condition
 ========  ==========================================================  ===========================================
 """
@@ -89,7 +89,7 @@ class Budget:
 
 BUDGETS: dict[str, Budget] = {
     "ci": Budget("ci", {1: 16, 2: 14, 3: 14}, 3, 20.0, False, (2, 4), 150, 2.0, 60.0),
-    "thorough": Budget("thorough", {1: 40, 2: 30, 3: 24}, 6, 300.0, True, (2, 4, 8), 2000, 10.0, 600.0),
+    "thorough": Budget("thorough", {1: 30, 2: 30, 3: 24}, 6, 300.0, True, (2, 4, 8), 2000, 10.0, 600.0),
 }
 THIEVES = (1, 2, 3)
 BMC_SIZE = 2
