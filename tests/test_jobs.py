@@ -1,0 +1,78 @@
+"""The job seam (poolcheck.jobs): inline, local processes and a Dask LocalCluster give the same results in order."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from poolcheck.jobs import Inline, Job, JobError, JobSpecError, Processes, executor, iter_chunks, parse_jobs, run_job
+
+JOBS = [Job(f"j{i}", "json:dumps", {"obj": {"i": i, "sq": i * i}, "sort_keys": True}, cost=float(i % 3))
+        for i in range(7)]
+EXPECTED = [f'{{"i": {i}, "sq": {i * i}}}' for i in range(7)]
+
+
+def test_parse_jobs_forms() -> None:
+    assert parse_jobs("inline") == ("inline", None)
+    assert parse_jobs("3") == ("processes", 3)
+    assert parse_jobs("dask:127.0.0.1:8786") == ("dask", "tcp://127.0.0.1:8786")
+    assert parse_jobs("dask:tcp://h:1") == ("dask", "tcp://h:1")
+    assert parse_jobs(None)[0] == "processes"
+    for bad in ("0", "-1", "two", "dask:", "1.5", ""):
+        with pytest.raises(JobSpecError):
+            parse_jobs(bad)
+
+
+def test_one_process_runs_inline() -> None:
+    assert isinstance(executor("1"), Inline)
+
+
+def test_inline_and_processes_agree_in_submission_order() -> None:
+    seen: list[str] = []
+    inline = Inline().run(JOBS, lambda j, n, t: seen.append(j.key))
+    assert inline == EXPECTED and seen == [j.key for j in JOBS]
+    pool = Processes(2)
+    try:
+        done: list[int] = []
+        assert pool.run(JOBS, lambda j, n, t: done.append(n)) == EXPECTED
+        assert sorted(done) == list(range(1, 8))
+    finally:
+        pool.close()
+
+
+def test_a_failing_job_names_itself() -> None:
+    bad = [Job("ok", "json:dumps", {"obj": 1}), Job("broken", "json:loads", {"s": "{not json"})]
+    with pytest.raises(JobError, match="job broken failed: JSONDecodeError"):
+        Inline().run(bad)
+    pool = Processes(2)
+    with pytest.raises(JobError, match="job broken failed"):
+        pool.run(bad)
+    with pytest.raises(JobSpecError, match="not 'module:function'"):
+        run_job("json.dumps", {})
+
+
+def test_chunks_cover_the_range() -> None:
+    assert [list(r) for r in iter_chunks(7, 3)] == [[0, 1, 2], [3, 4], [5, 6]]
+    assert [list(r) for r in iter_chunks(2, 5)] == [[0], [1]]
+
+
+def test_dask_local_cluster_agrees() -> None:
+    distributed = pytest.importorskip("distributed", reason="the cluster extra: pip install -e '.[cluster]'")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+        ex = executor(f"dask:{lc.scheduler_address}")
+        try:
+            assert ex.workers == 2
+            assert ex.run(JOBS) == EXPECTED
+            with pytest.raises(JobError, match="job broken failed"):
+                ex.run([Job("broken", "json:loads", {"s": "{"})])
+        finally:
+            ex.close()
+
+
+def test_unreachable_scheduler_is_one_line_exit_2() -> None:
+    pytest.importorskip("distributed")
+    r = subprocess.run([sys.executable, "-m", "poolcheck", "cluster", "local", "--workers", "0"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--workers 0" in r.stderr
