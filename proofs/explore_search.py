@@ -275,15 +275,16 @@ class Search:
     def _returned(self, g: int, recs: tuple[Record, ...]) -> int:
         """The ghost after adding finished operations to the history multiset (memoised).
 
-        The multiset is a tuple sorted by hash: canonical except for a hash
-        collision between distinct records, which could only split one
-        multiset into two states (more work, never a missed state).
+        The multiset is a tuple sorted by ``repr``: canonical, and the same in
+        every process (``hash`` of a str is salted per process by
+        PYTHONHASHSEED, so sorting by it gave one multiset a different form in
+        each worker of a parallel search: proofs/explore_parallel.py).
         """
         key = (g, recs)
         out = self._ret_memo.get(key)
         if out is None:
             items, npushed, hist = self.ghosts[g]
-            out = self._ghost_id((items, npushed, tuple(sorted(hist + recs, key=hash))))
+            out = self._ghost_id((items, npushed, tuple(sorted(hist + recs, key=repr))))
             self._ret_memo[key] = out
         return out
 
