@@ -136,10 +136,11 @@ class ExploreResult:
 
 def explore(target: str, scenario: str, params: Params, model: type[Model] = Model, *, reduction: bool = True,
             max_states: int | None = None,
-            progress: Callable[[dict[str, Any]], None] | None = None) -> ExploreResult:
+            progress: Callable[[dict[str, Any]], None] | None = None, jobs: int = 1) -> ExploreResult:
     """Check every interleaving of ``scenario`` on ``model`` (see the module docstring).
 
-    Raises ScenarioError or ParamError on bad input; ValueError if
+    ``jobs`` > 1 spreads the search over that many processes (the same
+    result). Raises ScenarioError or ParamError on bad input; ValueError if
     ``max_states`` is not positive.
     """
     if max_states is not None and max_states < 1:
@@ -147,7 +148,12 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
     world = build(target, scenario, params, model)
     text = str(world.scenario)
     goals = declared_goals(target, world.scenario, world.params)
-    search = Search(world, goals, reduction=reduction, max_states=max_states, progress=progress)
+    if jobs > 1:  # the same result over ``jobs`` worker processes (proofs/explore_parallel.py)
+        from proofs.explore_parallel import ParallelSearch
+        search: Search = ParallelSearch(world, goals, reduction=reduction, max_states=max_states, progress=progress,
+                                        jobs=jobs)
+    else:
+        search = Search(world, goals, reduction=reduction, max_states=max_states, progress=progress)
     search.run()
     variant = spec_of(model)
     violations: list[ExploreViolation] = []

@@ -1,0 +1,566 @@
+"""A hash-partitioned, level-synchronous parallel breadth-first search (issue 14, part 2).
+
+``ParallelSearch(world, goals, jobs=N)`` is a ``Search`` (proofs/explore_search.py)
+whose ``run()`` explores with N worker processes; ``proofs.explore.explore(...,
+jobs=N)`` uses it. It gives the serial search's verdict, state and transition
+counts, depth and shortest counterexample lengths (tests/test_parallel_explore.py
+checks that on every bench configuration and on mutants).
+
+Partition. Every state (a symmetry orbit) has one *owner*: ``orbit_hash(state)
+mod N``. The hash is stable across processes: it mixes 64-bit BLAKE2 digests of
+the contents (the memory tuple's ``repr``, the ghost's, each thread's local-state
+key and pending record) with ``hash`` of a tuple of ints, which, unlike the hash
+of a ``str``, is not salted by PYTHONHASHSEED; identical threads' digests are
+sorted, so every member of an orbit has the same owner. Only the owner stores
+the state, so the orbit is stored once and the counts add up to the serial ones.
+
+Level synchronisation. Each worker expands its part of level d (the serial
+loop's checks, through ``expand_state``), keeps its own successors and sends
+the others to their owners; a worker's ids (memories, ghosts, lids, pending
+records) are its own, so a batch carries the definitions the receiver has not
+seen from that sender yet and the receiver translates them to its ids. When
+every worker has received level d + 1, the coordinator starts it. Breadth-first
+order per level keeps counterexamples shortest: a violation first seen at
+depth d is recorded by the worker that owns the state, and the coordinator
+keeps, per property, the least length over all workers.
+
+Counterexamples. A state remembers its parent as (worker, index) and the move
+as a position in the parent's canonical frame. The coordinator walks the path
+back through the workers, receiving each move as the *content* of the thread
+that moved (class, operation, representative results, pending record), and
+replays it from the initial state, choosing the lowest concrete thread with
+that content (identical threads in one local state are interchangeable), so
+proofs/explore_cx.py confirms the counterexample in the kernel as for the
+serial search.
+
+Workers are forked (``multiprocessing`` "fork" context: the world, and a user's
+variant loaded from a file, are inherited, not pickled). Without fork (not
+Linux) the search runs serially. A compiled search core plugs in at
+``expand_state``, the one function that expands a state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import os
+import re
+import time
+from array import array
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from model.harness import World
+from model.memory import enabled
+from proofs.explore_goals import Goal
+from proofs.explore_local import Panic
+from proofs.explore_search import FMASK, GMASK, LMASK, LW, MMASK, MW, Hit, Search
+
+__all__ = ["ParallelSearch", "default_jobs", "orbit_hasher", "field_content", "Content"]
+
+Content = tuple[int, int, tuple[Any, ...], Any]
+"""A thread's local state across processes: (class, operation index, representative results, pending record)."""
+
+_ADDR = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def default_jobs() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+def field_content(search: Search, f: int) -> Content:
+    """The process-independent content of a thread field (lid | pending << LW)."""
+    lid, pend = f & LMASK, f >> LW
+    t = search.table
+    pc = search.lin.pends[pend] if search.lin is not None else pend
+    return t.cls[lid], t.op[lid], t.reps[lid], pc
+
+
+def field_of(search: Search, c: Content) -> int:
+    """The inverse of ``field_content`` in this process's ids (replaying the thread-local state if new)."""
+    cls, op, reps, pc = c
+    t = search.table
+    if reps == ("crashed",) and op == len(t.programs[cls]):
+        lid = t.crashed(cls)
+    else:
+        begun = t.begin(cls, op)
+        assert not isinstance(begun, Panic), "a transported local state began with a panic"
+        lid = begun[1]
+        for r in reps:
+            nxt = t.outcome(lid, r)
+            assert type(nxt) is int, "a transported local state's results do not replay"
+            lid = nxt
+    pend = search.lin.pend_id(pc) if search.lin is not None else pc
+    return lid | (pend << LW)
+
+
+def orbit_hasher(search: Search) -> Callable[[int], int]:
+    """A function from a packed canonical state to its orbit hash, the same in every process.
+
+    Digests are memoised per id; ``hash`` of a tuple of ints is not salted.
+    """
+    mdig: list[int] = []
+    gdig: list[int] = []
+    fdig: dict[int, int] = {}
+    ldig: dict[int, int] = {}
+    groups = search.sym.groups
+    grouped = {p for g in groups for p in g}
+    singles = [p for p in range(search.nthreads) if p not in grouped]
+    shifts = search._shifts
+    lin = search.lin
+
+    def fd(f: int) -> int:
+        d = fdig.get(f)
+        if d is None:
+            lid, pend = f & LMASK, f >> LW
+            ld = ldig.get(lid)
+            if ld is None:
+                ld = ldig[lid] = _digest(_ADDR.sub("", repr(search.table.keys[lid])))
+            pd = _digest(repr(lin.pends[pend])) if lin is not None else pend
+            d = fdig[f] = hash((ld, pd))
+        return d
+
+    def orbit(s: int) -> int:
+        m = s & MMASK
+        g = (s >> MW) & GMASK
+        while len(mdig) <= m:
+            mdig.append(_digest(repr(search.mems[len(mdig)])))
+        while len(gdig) <= g:
+            gdig.append(_digest(repr(search.ghosts[len(gdig)])))
+        parts: list[int] = [mdig[m], gdig[g]]
+        for p in singles:
+            parts.append(fd((s >> shifts[p]) & FMASK))
+        for grp in groups:
+            parts.extend(sorted(fd((s >> shifts[p]) & FMASK) for p in grp))
+        return hash(tuple(parts)) & 0x7FFFFFFFFFFFFFFF
+
+    return orbit
+
+
+class _Worker:
+    """One partition: its own Search (ids, tables, checks), visited set and parent links."""
+
+    def __init__(self, me: int, jobs: int, search: Search) -> None:
+        self.me, self.jobs, self.search = me, jobs, search
+        self.orbit = orbit_hasher(search)
+        self.index: dict[int, int] = {}
+        self.keys: list[int] = []
+        self.parent_w = array("b")
+        self.parent_i = array("q")
+        self.move = array("b")
+        self.transitions = 0
+        # Per sender: what it has told us (its ids -> ours), and per receiver what we have sent.
+        self.sent_m: list[set[int]] = [set() for _ in range(jobs)]
+        self.sent_g: list[set[int]] = [set() for _ in range(jobs)]
+        self.sent_f: list[set[int]] = [set() for _ in range(jobs)]
+        self.map_m: list[dict[int, int]] = [{} for _ in range(jobs)]
+        self.map_g: list[dict[int, int]] = [{} for _ in range(jobs)]
+        self.map_f: list[dict[int, int]] = [{} for _ in range(jobs)]
+        sym = search.sym
+        self.group_bits = [0] * search.nthreads
+        for grp in sym.groups:
+            bits = 0
+            for p in grp:
+                bits |= FMASK << search._shifts[p]
+            for p in grp:
+                self.group_bits[p] = bits
+
+    def owner(self, s: int) -> int:
+        return self.orbit(s) % self.jobs
+
+    def canonical(self, m: int, g: int, fields: list[int]) -> tuple[int, list[int]]:
+        fields = self.search.sym.canon(fields)
+        return self.search.compose(m, g, fields), fields
+
+    def add(self, s: int, pw: int, pi: int, mv: int, nxt: list[tuple[int, int, list[int]]],
+            fields: list[int] | None = None) -> None:
+        """Store ``s`` (owned here) if new, with its parent link, and put it on the next frontier."""
+        k = len(self.keys)
+        if self.index.setdefault(s, k) != k:
+            return
+        self.keys.append(s)
+        self.parent_w.append(pw)
+        self.parent_i.append(pi)
+        self.move.append(mv)
+        nxt.append((s, k, fields if fields is not None else self.search.decode(s)[2]))
+
+    # -- exchange --------------------------------------------------------------
+    def batch(self, dest: int, states: list[tuple[int, int, int]]) -> tuple[Any, ...]:
+        """States for ``dest`` (packed in our ids, with parent index and move) and the definitions it lacks."""
+        search = self.search
+        mems: list[tuple[int, Any]] = []
+        ghosts: list[tuple[int, Any]] = []
+        fdefs: list[tuple[int, Content]] = []
+        sm, sg, sf = self.sent_m[dest], self.sent_g[dest], self.sent_f[dest]
+        for s, _, _ in states:
+            m, g, fields = search.decode(s)
+            if m not in sm:
+                sm.add(m)
+                mems.append((m, search.mems[m]))
+            if g not in sg:
+                sg.add(g)
+                ghosts.append((g, search.ghosts[g]))
+            for f in fields:
+                if f not in sf:
+                    sf.add(f)
+                    fdefs.append((f, field_content(search, f)))
+        return self.me, mems, ghosts, fdefs, states
+
+    def receive(self, msg: tuple[Any, ...], nxt: list[tuple[int, int, list[int]]]) -> None:
+        src, mems, ghosts, fdefs, states = msg
+        search = self.search
+        mm, mg, mf = self.map_m[src], self.map_g[src], self.map_f[src]
+        for i, mem in mems:
+            mm[i] = search._mem_id(mem)
+        for i, gh in ghosts:
+            mg[i] = search._ghost_id(gh)
+        for f, c in fdefs:
+            mf[f] = field_of(search, c)
+        for s, pi, mv in states:
+            m, g, fields = search.decode(s)
+            s2, f2 = self.canonical(mm[m], mg[g], [mf[f] for f in fields])
+            self.add(s2, src, pi, mv, nxt, f2)
+
+    # -- one level -------------------------------------------------------------
+    def level(self, frontier: list[tuple[int, int, list[int]]], depth: int,
+              out: list[list[tuple[int, int, int]]]) -> list[tuple[int, int, list[int]]]:
+        nxt: list[tuple[int, int, list[int]]] = []
+        me = self.me
+        for s, idx, fields in frontier:
+            def emit(s2: int, t: int, f2: list[int], idx: int = idx) -> None:
+                dest = self.owner(s2)
+                if dest == me:
+                    self.add(s2, me, idx, t, nxt, f2)
+                else:
+                    out[dest].append((s2, idx, t))
+            self.transitions += expand_state(self.search, s, idx, fields, depth, self.group_bits, emit)
+        return nxt
+
+    def contents(self, idx: int) -> list[Content]:
+        _, _, fields = self.search.decode(self.keys[idx])
+        return [field_content(self.search, f) for f in fields]
+
+    def walk(self, idx: int, mv: int) -> tuple[list[Content], int, int, int]:
+        """Path contents back from state ``idx`` while the parents are here.
+
+        ``mv`` >= 0 first adds the content of ``idx``'s thread at position
+        ``mv`` (the move a child of ``idx`` made, asked for by that child's
+        owner). Returns the contents, newest first, and the first foreign
+        parent link (worker, index, move), or (-1, -1, -1) at the root.
+        """
+        moves: list[Content] = []
+        if mv >= 0:
+            moves.append(self.contents(idx)[mv])
+        while True:
+            pw, pi, mv2 = self.parent_w[idx], self.parent_i[idx], self.move[idx]
+            if pi < 0:
+                return moves, -1, -1, -1
+            if pw != self.me:
+                return moves, pw, pi, mv2
+            moves.append(self.contents(pi)[mv2])
+            idx = pi
+
+
+def expand_state(search: Search, s: int, idx: int, fields: list[int], depth: int, group_bits: list[int],
+                 emit: Callable[[int, int, list[int]], None]) -> int:
+    """Check state ``s`` (index ``idx`` in this process) and emit its canonical successors; returns transitions.
+
+    The serial loop of ``Search._run`` for one state, with successors handed to
+    ``emit(state, moved position, fields)`` instead of the visited set: the
+    per-state checks, the per-step problems, races, terminal checks and G1 are
+    recorded in ``search`` exactly as there. A compiled core replaces this
+    function.
+    """
+    table = search.table
+    EFF, STARTED, NEN = table.eff, table.started, search.nen
+    group_of = search.sym.group_of
+    shifts = search._shifts
+    checks = search.checks
+    record = search._record
+    m = s & MMASK
+    g = (s >> MW) & GMASK
+    mem = search.mems[m]
+    lids = [f & LMASK for f in fields]
+    pends = [f >> LW for f in fields]
+    inflight = sum(1 for lid in lids if STARTED[lid])
+    vs = checks.cache.get(m * 64 + inflight)
+    if vs is None:
+        vs = checks.state(m, mem, inflight)
+    for v in vs:
+        record(v.prop, v.message, idx, (), depth)
+    keep_mask = ~(GMASK << MW) & ~MMASK
+    stopped = mem[0] != -1
+    moved = unfinished = transitions = 0
+    plain: list[tuple[int, int, int, int]] = []
+    for t in range(search.nthreads):
+        lid = lids[t]
+        eff = EFF[lid]
+        if eff is None:
+            continue
+        unfinished += 1
+        if (stopped or NEN[lid]) and not enabled(mem, eff, t):
+            continue
+        moved += 1
+        grp = group_of[t]
+        if grp is not None:
+            dup = next((p for p in grp if p < t and fields[p] == fields[t]), -1)
+            if dup >= 0:
+                for q, qr, qw, qf in plain:
+                    if q == dup:
+                        plain.append((t, qr, qw, qf))
+                        break
+                continue
+        ml, lid2, pend2, g2, pr, pw, fences, problems = search._step(mem, t, lid, pends[t], g, pends)
+        transitions += 1
+        if pr or pw:
+            plain.append((t, pr, pw, fences))
+        if problems:
+            for prop, msg in problems:
+                record(prop, msg, idx, (t,), depth)
+        if lid2 < 0:
+            continue
+        m2 = m if ml is None else search._mem_id(tuple(ml))
+        f2 = lid2 | (pend2 << LW)
+        nf = fields.copy()
+        nf[t] = f2
+        if grp is None:
+            s2 = (s & keep_mask & ~(FMASK << shifts[t])) | (f2 << shifts[t]) | (g2 << MW) | m2
+        else:
+            vals = sorted(nf[p] for p in grp)
+            s2 = (s & keep_mask & ~group_bits[t]) | (g2 << MW) | m2
+            for p, v2 in zip(grp, vals):
+                nf[p] = v2
+                s2 |= v2 << shifts[p]
+        emit(s2, t, nf)
+    if len(plain) > 1:
+        search._races(plain, mem, idx, depth)
+    if unfinished == 0:
+        search.terminal_states += 1
+        for v in checks.terminal(mem, search.ghosts[g][2]):
+            record(v.prop, v.message, idx, (), depth)
+    elif moved == 0:
+        who = ", ".join(f"T{t}" for t in range(search.nthreads) if EFF[lids[t]] is not None)
+        record("G1", f"deadlock: {who} are unfinished and none can move", idx, (), depth)
+    return transitions
+
+
+# -- the worker process ----------------------------------------------------------
+def _serve(me: int, jobs: int, search: Search, conn: Connection, inboxes: list[Any]) -> None:
+    """A worker's loop: levels on command, then its results, then path queries."""
+    w = _Worker(me, jobs, search)
+    search._t0 = time.monotonic()
+    cpu0 = time.process_time()
+    m0, g0, f0 = search.initial()
+    s0, f0 = w.canonical(m0, g0, f0)
+    frontier: list[tuple[int, int, list[int]]] = []
+    if w.owner(s0) == me:
+        w.add(s0, me, -1, -1, frontier, f0)
+        for prop, msg in search.initial_problems:
+            search._record(prop, msg, 0, (), 0)
+    while True:
+        cmd = conn.recv()
+        if cmd[0] == "level":
+            out: list[list[tuple[int, int, int]]] = [[] for _ in range(jobs)]
+            nxt = w.level(frontier, cmd[1], out)
+            for d in range(jobs):
+                if d != me:
+                    inboxes[d].put(w.batch(d, out[d]))
+            for _ in range(jobs - 1):
+                w.receive(inboxes[me].get(), nxt)
+            frontier = nxt
+            conn.send(("level", len(frontier), len(w.keys), w.transitions))
+        elif cmd[0] == "results":
+            hits = [_hit_tuple(h, w) for h in search.hits.values()]
+            lp = {p: [_hit_tuple(h, w) for h in hs] for p, hs in search.lp_candidates.items()}
+            conn.send(("results", len(w.keys), w.transitions, search.terminal_states, dict(search.reached), hits,
+                       lp, time.process_time() - cpu0))
+        elif cmd[0] == "walk":
+            conn.send(("walk",) + w.walk(cmd[1], cmd[2]))
+        else:
+            return
+
+
+def _hit_tuple(h: Hit, w: _Worker) -> tuple[Any, ...]:
+    return (h.prop, h.message, h.idx, h.extra, h.length, h.seconds, h.alternatives, w.me, w.contents(h.idx))
+
+
+def _child(me: int, jobs: int, search: Search, conn: Connection, inboxes: list[Any]) -> None:
+    try:
+        _serve(me, jobs, search, conn, inboxes)
+    except BaseException as e:  # reported to the coordinator, which raises it
+        try:
+            conn.send(("error", type(e).__name__, str(e)))
+        except OSError:  # pragma: no cover - the coordinator is gone
+            pass
+
+
+# -- the coordinator -------------------------------------------------------------
+class ParallelSearch(Search):
+    """``Search`` with ``run()`` spread over ``jobs`` worker processes (see the module docstring).
+
+    After ``run()`` the result attributes are those of the serial search;
+    ``hits`` and ``lp_candidates`` carry keys into this object's recorded
+    paths, which ``path`` and ``concrete_schedule`` resolve, so
+    proofs/explore_cx.py builds counterexamples from it unchanged.
+    """
+
+    def __init__(self, world: World, goals: list[Goal], reduction: bool = True, max_states: int | None = None,
+                 progress: Callable[[dict[str, Any]], None] | None = None, progress_every: float = 0.25,
+                 jobs: int | None = None) -> None:
+        super().__init__(world, goals, reduction, max_states, progress, progress_every)
+        self.jobs = default_jobs() if jobs is None else jobs
+        if self.jobs < 1:
+            raise ValueError(f"jobs must be at least 1, not {self.jobs}")
+        self._contents: list[Content] = []
+        self._paths: list[list[int]] = []
+
+    def run(self) -> None:
+        if self.jobs == 1 or "fork" not in mp.get_all_start_methods():
+            super().run()
+            return
+        ctx = mp.get_context("fork")
+        inboxes = [ctx.Queue() for _ in range(self.jobs)]
+        conns: list[Connection] = []
+        procs = []
+        for me in range(self.jobs):
+            mine, theirs = ctx.Pipe()
+            p = ctx.Process(target=_child, args=(me, self.jobs, self, theirs, inboxes), daemon=True)
+            p.start()
+            theirs.close()
+            conns.append(mine)
+            procs.append(p)
+        try:
+            self._coordinate(conns)
+        finally:
+            for c in conns:
+                try:
+                    c.send(("exit",))
+                except OSError:
+                    pass
+            for p in procs:
+                p.join(timeout=5)
+                if p.is_alive():
+                    p.terminate()
+                    p.join()
+
+    @staticmethod
+    def _recv(conn: Connection) -> tuple[Any, ...]:
+        try:
+            msg: tuple[Any, ...] = conn.recv()
+        except EOFError:
+            raise RuntimeError("a parallel explorer worker died; run with --jobs 1 to see why") from None
+        if msg[0] == "error":
+            from proofs.explore_search import SearchTooLarge
+            if msg[1] in ("SearchTooLarge", "OverflowError"):
+                raise SearchTooLarge(msg[2])
+            raise RuntimeError(f"a parallel explorer worker failed: {msg[1]}: {msg[2]}")
+        return msg
+
+    def _coordinate(self, conns: list[Connection]) -> None:
+        self._t0 = t0 = time.monotonic()
+        cpu0 = time.process_time()
+        depth = 0
+        budget_hit = False
+        while True:
+            self.max_depth = depth
+            for c in conns:
+                c.send(("level", depth))
+            reports = [self._recv(c) for c in conns]
+            frontier = sum(r[1] for r in reports)
+            states = sum(r[2] for r in reports)
+            if self.progress is not None:
+                now = time.monotonic()
+                self.progress({"states": states, "transitions": sum(r[3] for r in reports), "frontier": frontier,
+                               "depth": depth, "seconds": now - t0,
+                               "states_per_second": states / max(now - t0, 1e-9)})
+            if frontier == 0:
+                break
+            if self.max_states is not None and states >= self.max_states:
+                budget_hit = True
+                break
+            depth += 1
+        for c in conns:
+            c.send(("results",))
+        results = [self._recv(c) for c in conns]
+        self.states = sum(r[1] for r in results)
+        self.transitions = sum(r[2] for r in results)
+        self.terminal_states = sum(r[3] for r in results)
+        for r in results:
+            for goal, ok in r[4].items():
+                self.reached[goal] = self.reached.get(goal, False) or ok
+        best: dict[str, tuple[Any, ...]] = {}
+        for r in results:
+            for h in r[5]:
+                old = best.get(h[0])
+                if old is None or h[4] < old[4]:
+                    best[h[0]] = h
+        self.hits = {prop: self._resolve(conns, h) for prop, h in best.items()}
+        from proofs.explore_search import LP_CANDIDATES
+        lp: dict[str, list[tuple[Any, ...]]] = {}
+        for r in results:
+            for prop, hs in r[6].items():
+                lp.setdefault(prop, []).extend(hs)
+        self.lp_candidates = {prop: [self._resolve(conns, h) for h in sorted(hs, key=lambda h: h[4])[:LP_CANDIDATES]]
+                              for prop, hs in lp.items()}
+        self.complete = not budget_hit
+        self.seconds = time.monotonic() - t0
+        self.cpu_seconds = time.process_time() - cpu0 + sum(r[7] for r in results)
+
+    def _content_id(self, c: Content) -> int:
+        self._contents.append(c)
+        return len(self._contents) - 1
+
+    def _resolve(self, conns: list[Connection], h: tuple[Any, ...]) -> Hit:
+        """A worker's hit as a Hit of this object: its path fetched from the workers, as content ids."""
+        prop, message, idx, extra, length, seconds, alternatives, w, final = h
+        moves: list[Content] = []
+        mv = -1
+        while w >= 0:
+            conns[w].send(("walk", idx, mv))
+            _, part, w, idx, mv = self._recv(conns[w])
+            moves.extend(part)
+        moves.reverse()
+        path = [self._content_id(c) for c in moves] + [-1] + [self._content_id(c) for c in final]
+        self._paths.append(path)
+        return Hit(prop, message, len(self._paths) - 1, extra, length, seconds, alternatives)
+
+    # -- paths (proofs/explore_cx.py) ------------------------------------------------
+    def path(self, idx: int) -> list[int]:
+        if self.jobs == 1 or not self._paths:
+            return super().path(idx)
+        return list(self._paths[idx])
+
+    def concrete_schedule(self, moves: list[int], extra: tuple[int, ...] = ()) -> tuple[list[int], list[int]]:
+        if -1 not in moves:
+            return super().concrete_schedule(moves, extra)
+        sep = moves.index(-1)
+        m, g, fields = self.initial()
+        mem = self.mems[m]
+        out: list[int] = []
+        for cid in moves[:sep]:
+            f = field_of(self, self._contents[cid])
+            t = fields.index(f)  # the lowest concrete thread in that local state
+            out.append(t)
+            mem, g, fields, ok = self._concrete_step(mem, g, fields, t)
+            if not ok:
+                return out, list(range(self.nthreads))
+        perm: list[int] = []
+        for cid in moves[sep + 1:]:
+            f = field_of(self, self._contents[cid])
+            perm.append(next(t for t in range(self.nthreads) if fields[t] == f and t not in perm))
+        for c in extra:
+            t = perm[c]
+            out.append(t)
+            mem, g, fields, ok = self._concrete_step(mem, g, fields, t)
+            if not ok:
+                break
+        return out, perm
