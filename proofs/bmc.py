@@ -272,7 +272,7 @@ def _cbits(cfg: Config) -> int:
 
 def _sat_solver(timeout: float | None = None) -> Any:
     tac = z3.Then(z3.With("simplify", mul2concat=True), "propagate-values", "solve-eqs", "elim-uncnstr",
-                  "ackermannize_bv", "max-bv-sharing", "bit-blast", "sat")
+                  z3.With("ackermannize_bv", div0_ackermann_limit=10**8), "max-bv-sharing", "bit-blast", "sat")
     if timeout is not None:
         tac = z3.TryFor(tac, max(1, int(timeout * 1000)))
     return tac.solver()

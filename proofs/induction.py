@@ -233,7 +233,7 @@ class InductionResult:
 
 def _solver(timeout: float) -> Any:
     tac = z3.Then(z3.With("simplify", mul2concat=True), "propagate-values", "solve-eqs", "elim-uncnstr",
-                  "ackermannize_bv", "max-bv-sharing", "bit-blast", "sat")
+                  z3.With("ackermannize_bv", div0_ackermann_limit=10**8), "max-bv-sharing", "bit-blast", "sat")
     return z3.TryFor(tac, max(1, int(timeout * 1000))).solver()
 
 
