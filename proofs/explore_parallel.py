@@ -44,10 +44,10 @@ from __future__ import annotations
 import hashlib
 import multiprocessing as mp
 import os
-import re
 import time
 from array import array
 from collections.abc import Callable
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -57,13 +57,10 @@ from proofs.explore_goals import Goal
 from proofs.explore_local import Panic
 from proofs.explore_search import FMASK, GMASK, LMASK, LW, MMASK, MW, Hit, Search
 
-__all__ = ["ParallelSearch", "default_jobs", "orbit_hasher", "field_content", "Content"]
+__all__ = ["ParallelSearch", "default_jobs", "owner_hasher", "field_content", "Content"]
 
 Content = tuple[int, int, tuple[Any, ...], Any]
 """A thread's local state across processes: (class, operation index, representative results, pending record)."""
-
-_ADDR = re.compile(r" at 0x[0-9a-fA-F]+")
-
 
 def default_jobs() -> int:
     """All cores this process may use."""
@@ -103,47 +100,32 @@ def field_of(search: Search, c: Content) -> int:
     return lid | (pend << LW)
 
 
-def orbit_hasher(search: Search) -> Callable[[int], int]:
-    """A function from a packed canonical state to its orbit hash, the same in every process.
+def owner_hasher(search: Search) -> Callable[[int], int]:
+    """A function from a packed state to its owner hash, the same in every process and for a whole orbit.
 
-    Digests are memoised per id; ``hash`` of a tuple of ints is not salted.
+    Symmetry permutes identical threads' fields only: every state of an orbit
+    has the same memory and ghost, so the hash reads those two (as 64-bit
+    digests of their ``repr``, memoised per id and per pair; ``hash`` of a
+    tuple of ints is not salted).
     """
     mdig: list[int] = []
     gdig: list[int] = []
-    fdig: dict[int, int] = {}
-    ldig: dict[int, int] = {}
-    groups = search.sym.groups
-    grouped = {p for g in groups for p in g}
-    singles = [p for p in range(search.nthreads) if p not in grouped]
-    shifts = search._shifts
-    lin = search.lin
+    memo: dict[int, int] = {}
+    low = MMASK | (GMASK << MW)
 
-    def fd(f: int) -> int:
-        d = fdig.get(f)
-        if d is None:
-            lid, pend = f & LMASK, f >> LW
-            ld = ldig.get(lid)
-            if ld is None:
-                ld = ldig[lid] = _digest(_ADDR.sub("", repr(search.table.keys[lid])))
-            pd = _digest(repr(lin.pends[pend])) if lin is not None else pend
-            d = fdig[f] = hash((ld, pd))
-        return d
+    def owner_hash(s: int) -> int:
+        key = s & low
+        h = memo.get(key)
+        if h is None:
+            m, g = s & MMASK, (s >> MW) & GMASK
+            while len(mdig) <= m:
+                mdig.append(_digest(repr(search.mems[len(mdig)])))
+            while len(gdig) <= g:
+                gdig.append(_digest(repr(search.ghosts[len(gdig)])))
+            h = memo[key] = hash((mdig[m], gdig[g])) & 0x7FFFFFFFFFFFFFFF
+        return h
 
-    def orbit(s: int) -> int:
-        m = s & MMASK
-        g = (s >> MW) & GMASK
-        while len(mdig) <= m:
-            mdig.append(_digest(repr(search.mems[len(mdig)])))
-        while len(gdig) <= g:
-            gdig.append(_digest(repr(search.ghosts[len(gdig)])))
-        parts: list[int] = [mdig[m], gdig[g]]
-        for p in singles:
-            parts.append(fd((s >> shifts[p]) & FMASK))
-        for grp in groups:
-            parts.extend(sorted(fd((s >> shifts[p]) & FMASK) for p in grp))
-        return hash(tuple(parts)) & 0x7FFFFFFFFFFFFFFF
-
-    return orbit
+    return owner_hash
 
 
 class _Worker:
@@ -151,20 +133,15 @@ class _Worker:
 
     def __init__(self, me: int, jobs: int, search: Search) -> None:
         self.me, self.jobs, self.search = me, jobs, search
-        self.orbit = orbit_hasher(search)
+        self.owner_hash = owner_hasher(search)
         self.index: dict[int, int] = {}
         self.keys: list[int] = []
         self.parent_w = array("b")
         self.parent_i = array("q")
         self.move = array("b")
         self.transitions = 0
-        # Per sender: what it has told us (its ids -> ours), and per receiver what we have sent.
-        self.sent_m: list[set[int]] = [set() for _ in range(jobs)]
-        self.sent_g: list[set[int]] = [set() for _ in range(jobs)]
-        self.sent_f: list[set[int]] = [set() for _ in range(jobs)]
-        self.map_m: list[dict[int, int]] = [{} for _ in range(jobs)]
-        self.map_g: list[dict[int, int]] = [{} for _ in range(jobs)]
-        self.map_f: list[dict[int, int]] = [{} for _ in range(jobs)]
+        self.prefix = 0  # states this worker inherited from the serial prefix and does not count
+        self._exchange(jobs)
         sym = search.sym
         self.group_bits = [0] * search.nthreads
         for grp in sym.groups:
@@ -174,8 +151,47 @@ class _Worker:
             for p in grp:
                 self.group_bits[p] = bits
 
+    def _exchange(self, jobs: int) -> None:
+        """Fresh translation tables; ids below the shared counts are the same in every worker (forked)."""
+        search = self.search
+        self.shared_m, self.shared_g = len(search.mems), len(search.ghosts)
+        self.shared_l = len(search.table)
+        self.shared_p = len(search.lin.pends) if search.lin is not None else 1 << 62
+        # Per receiver what we have sent it; per sender its ids -> ours.
+        self.sent_m: list[set[int]] = [set() for _ in range(jobs)]
+        self.sent_g: list[set[int]] = [set() for _ in range(jobs)]
+        self.sent_f: list[set[int]] = [set() for _ in range(jobs)]
+        self.map_m: list[dict[int, int]] = [{} for _ in range(jobs)]
+        self.map_g: list[dict[int, int]] = [{} for _ in range(jobs)]
+        self.map_f: list[dict[int, int]] = [{} for _ in range(jobs)]
+
+    def start(self) -> list[tuple[int, int, list[int]]]:
+        """Store the initial state (and its problems); the first frontier."""
+        search = self.search
+        m0, g0, f0 = search.initial()
+        s0, f0 = self.canonical(m0, g0, f0)
+        frontier: list[tuple[int, int, list[int]]] = []
+        self.add(s0, self.me, -1, -1, frontier, f0)
+        for prop, msg in search.initial_problems:
+            search._record(prop, msg, 0, (), 0)
+        return frontier
+
+    def fork_as(self, me: int, jobs: int) -> None:
+        """In a forked child: become worker ``me`` of ``jobs``; only worker 0 counts the inherited prefix."""
+        self.me, self.jobs = me, jobs
+        if me != 0:
+            self.prefix = len(self.keys)
+            self.transitions = 0
+            self.search.hits = {}
+            self.search.lp_candidates = {}
+            self.search.terminal_states = 0
+        self._exchange(jobs)
+
+    def _shared(self, f: int) -> bool:
+        return (f & LMASK) < self.shared_l and (f >> LW) < self.shared_p
+
     def owner(self, s: int) -> int:
-        return self.orbit(s) % self.jobs
+        return self.owner_hash(s) % self.jobs
 
     def canonical(self, m: int, g: int, fields: list[int]) -> tuple[int, list[int]]:
         fields = self.search.sym.canon(fields)
@@ -203,14 +219,14 @@ class _Worker:
         sm, sg, sf = self.sent_m[dest], self.sent_g[dest], self.sent_f[dest]
         for s, _, _ in states:
             m, g, fields = search.decode(s)
-            if m not in sm:
+            if m >= self.shared_m and m not in sm:
                 sm.add(m)
                 mems.append((m, search.mems[m]))
-            if g not in sg:
+            if g >= self.shared_g and g not in sg:
                 sg.add(g)
                 ghosts.append((g, search.ghosts[g]))
             for f in fields:
-                if f not in sf:
+                if f not in sf and not self._shared(f):
                     sf.add(f)
                     fdefs.append((f, field_content(search, f)))
         return self.me, mems, ghosts, fdefs, states
@@ -227,22 +243,27 @@ class _Worker:
             mf[f] = field_of(search, c)
         for s, pi, mv in states:
             m, g, fields = search.decode(s)
-            s2, f2 = self.canonical(mm[m], mg[g], [mf[f] for f in fields])
+            s2, f2 = self.canonical(m if m < self.shared_m else mm[m], g if g < self.shared_g else mg[g],
+                                    [f if self._shared(f) else mf[f] for f in fields])
             self.add(s2, src, pi, mv, nxt, f2)
 
     # -- one level -------------------------------------------------------------
     def level(self, frontier: list[tuple[int, int, list[int]]], depth: int,
               out: list[list[tuple[int, int, int]]]) -> list[tuple[int, int, list[int]]]:
+        """Expand this worker's part of level ``depth``; successors owned elsewhere go to ``out[owner]``."""
         nxt: list[tuple[int, int, list[int]]] = []
-        me = self.me
+        me, jobs, search, bits = self.me, self.jobs, self.search, self.group_bits
+        owner_hash, add = self.owner_hash, self.add
+        succ: list[tuple[int, int, list[int]]] = []
         for s, idx, fields in frontier:
-            def emit(s2: int, t: int, f2: list[int], idx: int = idx) -> None:
-                dest = self.owner(s2)
+            self.transitions += expand_state(search, s, idx, fields, depth, bits, succ)
+            for s2, t, f2 in succ:
+                dest = owner_hash(s2) % jobs if jobs > 1 else 0
                 if dest == me:
-                    self.add(s2, me, idx, t, nxt, f2)
+                    add(s2, me, idx, t, nxt, f2)
                 else:
                     out[dest].append((s2, idx, t))
-            self.transitions += expand_state(self.search, s, idx, fields, depth, self.group_bits, emit)
+            succ.clear()
         return nxt
 
     def contents(self, idx: int) -> list[Content]:
@@ -271,11 +292,12 @@ class _Worker:
 
 
 def expand_state(search: Search, s: int, idx: int, fields: list[int], depth: int, group_bits: list[int],
-                 emit: Callable[[int, int, list[int]], None]) -> int:
-    """Check state ``s`` (index ``idx`` in this process) and emit its canonical successors; returns transitions.
+                 succ: list[tuple[int, int, list[int]]]) -> int:
+    """Check state ``s`` (index ``idx`` in this process) and list its canonical successors; returns transitions.
 
-    The serial loop of ``Search._run`` for one state, with successors handed to
-    ``emit(state, moved position, fields)`` instead of the visited set: the
+    The serial loop of ``Search._run`` for one state, with successors appended
+    to ``succ`` as (state, moved position, fields) instead of entered in the
+    visited set: the
     per-state checks, the per-step problems, races, terminal checks and G1 are
     recorded in ``search`` exactly as there. A compiled core replaces this
     function.
@@ -340,7 +362,7 @@ def expand_state(search: Search, s: int, idx: int, fields: list[int], depth: int
             for p, v2 in zip(grp, vals):
                 nf[p] = v2
                 s2 |= v2 << shifts[p]
-        emit(s2, t, nf)
+        succ.append((s2, t, nf))
     if len(plain) > 1:
         search._races(plain, mem, idx, depth)
     if unfinished == 0:
@@ -354,18 +376,11 @@ def expand_state(search: Search, s: int, idx: int, fields: list[int], depth: int
 
 
 # -- the worker process ----------------------------------------------------------
-def _serve(me: int, jobs: int, search: Search, conn: Connection, inboxes: list[Any]) -> None:
-    """A worker's loop: levels on command, then its results, then path queries."""
-    w = _Worker(me, jobs, search)
-    search._t0 = time.monotonic()
+def _serve(w: _Worker, frontier: list[tuple[int, int, list[int]]], conn: Connection, inboxes: list[Any]) -> None:
+    """A forked worker's loop: levels on command, then its results, then path queries, until "exit"."""
     cpu0 = time.process_time()
-    m0, g0, f0 = search.initial()
-    s0, f0 = w.canonical(m0, g0, f0)
-    frontier: list[tuple[int, int, list[int]]] = []
-    if w.owner(s0) == me:
-        w.add(s0, me, -1, -1, frontier, f0)
-        for prop, msg in search.initial_problems:
-            search._record(prop, msg, 0, (), 0)
+    me, jobs = w.me, w.jobs
+    search = w.search
     while True:
         cmd = conn.recv()
         if cmd[0] == "level":
@@ -377,14 +392,14 @@ def _serve(me: int, jobs: int, search: Search, conn: Connection, inboxes: list[A
             for _ in range(jobs - 1):
                 w.receive(inboxes[me].get(), nxt)
             frontier = nxt
-            conn.send(("level", len(frontier), len(w.keys), w.transitions))
+            conn.send(("level", len(frontier), len(w.keys) - w.prefix, w.transitions))
         elif cmd[0] == "results":
             hits = [_hit_tuple(h, w) for h in search.hits.values()]
             lp = {p: [_hit_tuple(h, w) for h in hs] for p, hs in search.lp_candidates.items()}
-            conn.send(("results", len(w.keys), w.transitions, search.terminal_states, dict(search.reached), hits,
-                       lp, time.process_time() - cpu0))
+            conn.send(("results", len(w.keys) - w.prefix, w.transitions, search.terminal_states,
+                       dict(search.reached), hits, lp, time.process_time() - cpu0))
         elif cmd[0] == "walk":
-            conn.send(("walk",) + w.walk(cmd[1], cmd[2]))
+            conn.send(("walk",) + w.walk(cmd[2], cmd[3]))
         else:
             return
 
@@ -393,9 +408,13 @@ def _hit_tuple(h: Hit, w: _Worker) -> tuple[Any, ...]:
     return (h.prop, h.message, h.idx, h.extra, h.length, h.seconds, h.alternatives, w.me, w.contents(h.idx))
 
 
-def _child(me: int, jobs: int, search: Search, conn: Connection, inboxes: list[Any]) -> None:
+def _child(w: _Worker, me: int, jobs: int, frontier: list[tuple[int, int, list[int]]], conn: Connection,
+           inboxes: list[Any]) -> None:
+    """Take over the forked copy of the serial prefix as worker ``me`` of ``jobs``."""
     try:
-        _serve(me, jobs, search, conn, inboxes)
+        w.fork_as(me, jobs)
+        mine = [x for x in frontier if w.owner(x[0]) == me]
+        _serve(w, mine, conn, inboxes)
     except BaseException as e:  # reported to the coordinator, which raises it
         try:
             conn.send(("error", type(e).__name__, str(e)))
@@ -404,22 +423,32 @@ def _child(me: int, jobs: int, search: Search, conn: Connection, inboxes: list[A
 
 
 # -- the coordinator -------------------------------------------------------------
+FORK_AT = 2000
+"""The search runs in one process until a level's frontier holds this many states, then forks the workers."""
+
+Walk = Callable[[int, int, int], tuple[list[Content], int, int, int]]
+
+
 class ParallelSearch(Search):
     """``Search`` with ``run()`` spread over ``jobs`` worker processes (see the module docstring).
 
-    After ``run()`` the result attributes are those of the serial search;
-    ``hits`` and ``lp_candidates`` carry keys into this object's recorded
-    paths, which ``path`` and ``concrete_schedule`` resolve, so
-    proofs/explore_cx.py builds counterexamples from it unchanged.
+    The first levels run here; once a frontier reaches ``fork_at`` states
+    the workers are forked, each inheriting the states found so far. After
+    ``run()`` the result attributes are those of the serial search; ``hits``
+    and ``lp_candidates`` carry keys into this object's recorded paths, which
+    ``path`` and ``concrete_schedule`` resolve, so proofs/explore_cx.py builds
+    counterexamples from it unchanged.
     """
 
     def __init__(self, world: World, goals: list[Goal], reduction: bool = True, max_states: int | None = None,
                  progress: Callable[[dict[str, Any]], None] | None = None, progress_every: float = 0.25,
-                 jobs: int | None = None) -> None:
+                 jobs: int | None = None, fork_at: int | None = None) -> None:
         super().__init__(world, goals, reduction, max_states, progress, progress_every)
         self.jobs = default_jobs() if jobs is None else jobs
         if self.jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {self.jobs}")
+        self.fork_at = FORK_AT if fork_at is None else fork_at
+        self.forked = False
         self._contents: list[Content] = []
         self._paths: list[list[int]] = []
 
@@ -427,19 +456,64 @@ class ParallelSearch(Search):
         if self.jobs == 1 or "fork" not in mp.get_all_start_methods():
             super().run()
             return
+        try:
+            self._run_parallel()
+        except OverflowError as e:
+            from proofs.explore_search import SearchTooLarge
+            raise SearchTooLarge(f"{e}: the scenario is too large to explore exhaustively; use fewer operations "
+                                 f"or threads") from None
+
+    def _report(self, states: int, transitions: int, frontier: int, depth: int) -> None:
+        if self.progress is not None:
+            now = time.monotonic() - self._t0
+            self.progress({"states": states, "transitions": transitions, "frontier": frontier, "depth": depth,
+                           "seconds": now, "states_per_second": states / max(now, 1e-9)})
+
+    def _run_parallel(self) -> None:
+        self._t0 = t0 = time.monotonic()
+        cpu0 = time.process_time()
+        w = _Worker(0, 1, self)
+        frontier = w.start()
+        depth = 0
+        budget_hit = False
+        # The serial prefix: small levels are not worth spreading.
+        while frontier and len(frontier) < self.fork_at:
+            self.max_depth = depth
+            frontier = w.level(frontier, depth, [[]])
+            self._report(len(w.keys), w.transitions, len(frontier), depth)
+            if frontier and self.max_states is not None and len(w.keys) >= self.max_states:
+                budget_hit = True
+                break
+            depth += 1
+        if frontier and not budget_hit:
+            self.forked = True
+            self._forked(w, frontier, depth)
+        else:
+            self.states, self.transitions = len(w.keys), w.transitions
+            self.complete = not budget_hit
+            def here(_w: int, i: int, mv: int) -> tuple[list[Content], int, int, int]:
+                return w.walk(i, mv)
+
+            self.hits = {p: self._resolve(here, h, 0, w.contents(h.idx)) for p, h in self.hits.items()}
+            self.lp_candidates = {p: [self._resolve(here, h, 0, w.contents(h.idx)) for h in hs]
+                                  for p, hs in self.lp_candidates.items()}
+        self.seconds = time.monotonic() - t0
+        self.cpu_seconds += time.process_time() - cpu0
+
+    def _forked(self, w: _Worker, frontier: list[tuple[int, int, list[int]]], depth: int) -> None:
         ctx = mp.get_context("fork")
         inboxes = [ctx.Queue() for _ in range(self.jobs)]
         conns: list[Connection] = []
         procs = []
         for me in range(self.jobs):
             mine, theirs = ctx.Pipe()
-            p = ctx.Process(target=_child, args=(me, self.jobs, self, theirs, inboxes), daemon=True)
+            p = ctx.Process(target=_child, args=(w, me, self.jobs, frontier, theirs, inboxes), daemon=True)
             p.start()
             theirs.close()
             conns.append(mine)
             procs.append(p)
         try:
-            self._coordinate(conns)
+            self._coordinate(conns, depth)
         finally:
             for c in conns:
                 try:
@@ -459,16 +533,12 @@ class ParallelSearch(Search):
         except EOFError:
             raise RuntimeError("a parallel explorer worker died; run with --jobs 1 to see why") from None
         if msg[0] == "error":
-            from proofs.explore_search import SearchTooLarge
             if msg[1] in ("SearchTooLarge", "OverflowError"):
-                raise SearchTooLarge(msg[2])
+                raise OverflowError(msg[2])
             raise RuntimeError(f"a parallel explorer worker failed: {msg[1]}: {msg[2]}")
         return msg
 
-    def _coordinate(self, conns: list[Connection]) -> None:
-        self._t0 = t0 = time.monotonic()
-        cpu0 = time.process_time()
-        depth = 0
+    def _coordinate(self, conns: list[Connection], depth: int) -> None:
         budget_hit = False
         while True:
             self.max_depth = depth
@@ -477,11 +547,7 @@ class ParallelSearch(Search):
             reports = [self._recv(c) for c in conns]
             frontier = sum(r[1] for r in reports)
             states = sum(r[2] for r in reports)
-            if self.progress is not None:
-                now = time.monotonic()
-                self.progress({"states": states, "transitions": sum(r[3] for r in reports), "frontier": frontier,
-                               "depth": depth, "seconds": now - t0,
-                               "states_per_second": states / max(now - t0, 1e-9)})
+            self._report(states, sum(r[3] for r in reports), frontier, depth)
             if frontier == 0:
                 break
             if self.max_states is not None and states >= self.max_states:
@@ -497,41 +563,47 @@ class ParallelSearch(Search):
         for r in results:
             for goal, ok in r[4].items():
                 self.reached[goal] = self.reached.get(goal, False) or ok
+
+        def walk(wk: int, idx: int, mv: int) -> tuple[list[Content], int, int, int]:
+            conns[wk].send(("walk", wk, idx, mv))
+            _, part, pw, pi, pmv = self._recv(conns[wk])
+            return part, pw, pi, pmv
+
+        def resolve(h: tuple[Any, ...]) -> Hit:
+            return self._resolve(walk, Hit(*h[:7]), h[7], h[8])
+
         best: dict[str, tuple[Any, ...]] = {}
         for r in results:
             for h in r[5]:
                 old = best.get(h[0])
                 if old is None or h[4] < old[4]:
                     best[h[0]] = h
-        self.hits = {prop: self._resolve(conns, h) for prop, h in best.items()}
+        self.hits = {prop: resolve(h) for prop, h in best.items()}
         from proofs.explore_search import LP_CANDIDATES
         lp: dict[str, list[tuple[Any, ...]]] = {}
         for r in results:
             for prop, hs in r[6].items():
                 lp.setdefault(prop, []).extend(hs)
-        self.lp_candidates = {prop: [self._resolve(conns, h) for h in sorted(hs, key=lambda h: h[4])[:LP_CANDIDATES]]
+        self.lp_candidates = {prop: [resolve(h) for h in sorted(hs, key=lambda h: h[4])[:LP_CANDIDATES]]
                               for prop, hs in lp.items()}
         self.complete = not budget_hit
-        self.seconds = time.monotonic() - t0
-        self.cpu_seconds = time.process_time() - cpu0 + sum(r[7] for r in results)
+        self.cpu_seconds = sum(r[7] for r in results)
 
     def _content_id(self, c: Content) -> int:
         self._contents.append(c)
         return len(self._contents) - 1
 
-    def _resolve(self, conns: list[Connection], h: tuple[Any, ...]) -> Hit:
-        """A worker's hit as a Hit of this object: its path fetched from the workers, as content ids."""
-        prop, message, idx, extra, length, seconds, alternatives, w, final = h
+    def _resolve(self, walk: Walk, hit: Hit, w: int, final: list[Content]) -> Hit:
+        """A worker's hit as a Hit of this object: its path fetched through ``walk``, as content ids."""
         moves: list[Content] = []
-        mv = -1
+        idx, mv = hit.idx, -1
         while w >= 0:
-            conns[w].send(("walk", idx, mv))
-            _, part, w, idx, mv = self._recv(conns[w])
+            part, w, idx, mv = walk(w, idx, mv)
             moves.extend(part)
         moves.reverse()
         path = [self._content_id(c) for c in moves] + [-1] + [self._content_id(c) for c in final]
         self._paths.append(path)
-        return Hit(prop, message, len(self._paths) - 1, extra, length, seconds, alternatives)
+        return replace(hit, idx=len(self._paths) - 1)
 
     # -- paths (proofs/explore_cx.py) ------------------------------------------------
     def path(self, idx: int) -> list[int]:
