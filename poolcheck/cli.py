@@ -1,24 +1,36 @@
 """The ``poolcheck`` command line.
 
 Each command is a module in poolcheck/commands/ with ``NAME``, ``HELP``,
-``add_arguments(parser)`` and ``run(args) -> int``; this file only finds them
-and turns bad input into one line on stderr and exit status 2.
+``add_arguments(parser)`` and ``run(args) -> int``; this file finds them and
+gives every command the same ending: bad input is one line on stderr and exit
+status 2 (never a traceback), ``--out`` is checked before any work, ``--json``
+output cannot be corrupted by a print() in a user's variant (stdout goes to
+stderr while the command runs), and Ctrl-C is exit status 130 with
+``poolcheck: interrupted`` within two seconds, whatever the engine is doing
+(``entry``: a signal thread, see ``_Interrupts``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import pkgutil
+import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
 from poolcheck import commands as _commands
-from poolcheck.common import BAD_INPUT, USAGE
+from poolcheck.common import BAD_INPUT, INTERRUPTED, USAGE, check_out, set_stdout
 
-__all__ = ["main"]
+__all__ = ["main", "entry", "build_parser"]
+
+GRACE_SECONDS = 1.5     # after Ctrl-C, how long the command may take to unwind before the process ends anyway
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,24 +58,82 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Interrupts:
+    """Ctrl-C that no engine can swallow.
+
+    SIGINT is blocked in every thread and taken by a thread of its own
+    (``sigwait``), so neither Z3's own SIGINT handler (it turns Ctrl-C into an
+    ``unknown`` result) nor an ``except Exception`` in an engine can lose it.
+    The thread raises KeyboardInterrupt in the main thread (a clean unwind:
+    reports are written atomically, so none is left half-written) and, if the
+    command has not ended GRACE_SECONDS later, ends the process with 130.
+    """
+
+    def __init__(self) -> None:
+        self.hit = threading.Event()
+        self.done = threading.Event()
+
+    def start(self) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        threading.Thread(target=self._wait, name="poolcheck-sigint", daemon=True).start()
+
+    def _wait(self) -> None:
+        signal.sigwait({signal.SIGINT})
+        self.hit.set()
+        import _thread
+        _thread.interrupt_main(signal.SIGINT)
+        time.sleep(GRACE_SECONDS)
+        if not self.done.is_set():
+            sys.stderr.write("poolcheck: interrupted\n")
+            sys.stderr.flush()
+            os._exit(INTERRUPTED)
+
+
+_INTERRUPTS: _Interrupts | None = None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return USAGE
+    real_stdout = sys.stdout
     try:
-        return int(args._run(args))
+        check_out(getattr(args, "out", None))
+        if getattr(args, "json", False):
+            set_stdout(real_stdout)
+            with contextlib.redirect_stdout(sys.stderr):
+                code = int(args._run(args))
+        else:
+            code = int(args._run(args))
     except BAD_INPUT as e:
         sys.stderr.write(f"poolcheck: error: {e}\n")
         return USAGE
     except KeyboardInterrupt:
         sys.stderr.write("poolcheck: interrupted\n")
-        return 130
+        return INTERRUPTED
+    finally:
+        set_stdout(None)
+    if _INTERRUPTS is not None and _INTERRUPTS.hit.is_set():
+        # An engine swallowed the KeyboardInterrupt: an interrupted run never reports its verdict.
+        sys.stderr.write("poolcheck: interrupted\n")
+        return INTERRUPTED
+    return code
 
 
 def entry() -> NoReturn:
-    raise SystemExit(main())
+    global _INTERRUPTS
+    _INTERRUPTS = _Interrupts()
+    _INTERRUPTS.start()
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        sys.stderr.write("poolcheck: interrupted\n")
+        code = INTERRUPTED
+    _INTERRUPTS.done.set()
+    sys.stdout.flush()
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":

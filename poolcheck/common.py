@@ -1,22 +1,42 @@
-"""What every command shares: exit statuses, usage errors, common options, JSON output."""
+"""What every command shares: exit statuses, usage errors, common options, the one output path.
+
+Every command ends through ``finish(args, command, verdict, payload, text)``:
+with ``--json`` one JSON object on stdout (the envelope ``tool``, ``command``,
+``verdict``, ``exit_status`` plus the command's own keys), else the text; the
+exit status comes from ``EXIT`` (0 pass, 1 fail, 3 incomplete or an engine
+error); 2 is bad input (cli.py, one line on stderr) and 130 an interrupt.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 from typing import Any, NoReturn
 
 from model.params import ParamError, Params
 from model.scenario import ScenarioError
 from model.tracefile import TraceFileError, jsonable
-from model.variants import Model, VariantError, resolve
+from model.variants import Model, VariantError
+from poolcheck.engine import Verdict, load_variant
 
-__all__ = ["OK", "VIOLATION", "USAGE", "INCOMPLETE", "UsageError", "BAD_INPUT", "add_common", "add_params",
-           "params_from", "variant_from", "emit_json", "exit_status"]
+__all__ = ["OK", "VIOLATION", "USAGE", "INCOMPLETE", "INTERRUPTED", "EXIT", "UsageError", "BAD_INPUT", "add_common",
+           "add_params", "params_from", "variant_from", "emit_json", "exit_status", "exit_code", "finish",
+           "check_out", "set_stdout"]
 
-OK, VIOLATION, USAGE, INCOMPLETE = 0, 1, 2, 3
+OK, VIOLATION, USAGE, INCOMPLETE, INTERRUPTED = 0, 1, 2, 3, 130
+
+# The one mapping from a verdict to an exit status.
+EXIT: dict[Verdict, int] = {Verdict.PASS: OK, Verdict.FAIL: VIOLATION, Verdict.INCOMPLETE: INCOMPLETE,
+                            Verdict.ERROR: INCOMPLETE}
+
+# Where --json goes: the real stdout, captured by cli.main before a command runs with stdout sent to stderr
+# (so a print() in a user's variant cannot corrupt the JSON object).
+_STDOUT: list[TextIO] = []
 
 
 class UsageError(Exception):
@@ -65,17 +85,62 @@ def params_from(args: argparse.Namespace, base: Params | None = None, target: st
 
 
 def variant_from(args: argparse.Namespace) -> type[Model]:
-    return resolve(getattr(args, "variant", "reference") or "reference")
+    """The variant named by --variant (VariantError, i.e. exit 2, if it cannot be loaded)."""
+    return load_variant(getattr(args, "variant", "reference") or "reference")
+
+
+def set_stdout(stream: TextIO | None) -> None:
+    """Send emit_json to ``stream`` (None: back to sys.stdout)."""
+    _STDOUT.clear()
+    if stream is not None:
+        _STDOUT.append(stream)
 
 
 def emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(jsonable(obj), indent=2) + "\n")
+    out = _STDOUT[0] if _STDOUT else sys.stdout
+    out.write(json.dumps(jsonable(obj), indent=2) + "\n")
+    out.flush()
+
+
+def exit_code(verdict: Verdict | str) -> int:
+    return EXIT[Verdict(verdict)]
 
 
 def exit_status(violations: int, complete: bool) -> int:
-    if violations:
-        return VIOLATION
-    return OK if complete else INCOMPLETE
+    return exit_code(Verdict.FAIL if violations else Verdict.PASS if complete else Verdict.INCOMPLETE)
+
+
+def finish(args: argparse.Namespace, command: str, verdict: Verdict | str, payload: dict[str, Any],
+           text: Iterable[str] = ()) -> int:
+    """The one ending of every command: the JSON envelope or the text, and the exit status."""
+    v = Verdict(verdict)
+    code = EXIT[v]
+    if getattr(args, "json", False):
+        emit_json({"tool": "poolcheck", "command": command, **payload, "verdict": v.value, "exit_status": code})
+    else:
+        for line in text:
+            print(line)
+    return code
+
+
+def check_out(out: Path | None) -> None:
+    """--out must be a directory we can create and write to; checked before any work."""
+    if out is None:
+        return
+    p = Path(out)
+    if str(p) in ("", "-"):
+        raise UsageError(f"--out {str(p)!r}: give a directory for the reports")
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"--out {p} is not a directory: give a directory for the reports")
+    where = p if p.exists() else next((q for q in p.absolute().parents if q.exists()), None)
+    if where is None or not where.is_dir():
+        raise UsageError(f"cannot create --out {p}: {where} is not a directory")
+    try:  # os.access says yes to root even on a read-only file system: try it
+        with tempfile.TemporaryFile(dir=where):
+            pass
+    except OSError as e:
+        what = f"--out {p} is not writable" if where == p else f"cannot create --out {p} in {where}"
+        raise UsageError(f"{what}: {e.strerror or e}; give a directory you can write to") from None
 
 
 def die(msg: str) -> NoReturn:

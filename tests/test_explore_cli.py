@@ -78,7 +78,7 @@ def test_no_reduction_gives_the_same_verdict(tmp_path: Path, capsys: pytest.Capt
     ["explore", "chain", "push | tail", "--init-size", "3"],             # not a power of two
     ["explore", "chain", "push | tail", "--init-size", "8", "--limit", "4"],  # init above the limit
     ["explore", "pool", "put | get", "--procs", "0"],                    # no Ps
-    ["explore", "dequeue", "push | tail", "--max-states", "0"],          # an empty budget
+    ["explore", "dequeue", "push | tail", "--max-states", "-1"],         # a negative budget (0 is no limit)
     ["explore", "dequeue", "push | tail", "--variant", "no-such-variant"],
     ["explore", "dequeue", "push | tail", "--variant", "/nonexistent.py:X"],
     ["explore", "dequeue", "push | tail", "--size", "two"],              # not a number (argparse)

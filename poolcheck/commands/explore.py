@@ -1,82 +1,84 @@
-"""poolcheck explore TARGET "SCENARIO": check every interleaving of a scenario (proofs/explore.py)."""
+"""poolcheck explore TARGET "SCENARIO": check every interleaving of a scenario (the explore engine)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from model.scenario import TARGETS
-from poolcheck import artifacts
-from poolcheck.common import INCOMPLETE, OK, VIOLATION, UsageError, add_common, add_params, emit_json, params_from, variant_from
+from model.scenario import TARGETS, parse
+from poolcheck import artifacts, engine
+from poolcheck.common import UsageError, add_common, add_params, finish, params_from, variant_from
+from poolcheck.engine.explore import DEFAULT_MAX_MEMORY_MB
 from poolcheck.progress import Progress
-from proofs.explore import ExploreResult, explore
-from proofs.explore_search import SearchTooLarge
 
 NAME = "explore"
 HELP = "check every interleaving of a scenario against the property catalog (exhaustive within its bounds)"
+
+DEFAULT_MAX_STATES = 5_000_000
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("target", help=f"what to check: {', '.join(TARGETS)}")
     p.add_argument("scenario", help='threads separated by "|", operations by spaces, e.g. "push push pop | tail tail"')
     add_params(p)
-    p.add_argument("--max-states", type=int, default=None,
-                   help="stop after this many states; the verdict is then 'incomplete' (exit 3), never a pass")
+    p.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES,
+                   help=f"stop after this many states (default {DEFAULT_MAX_STATES:,}; 0: no limit); the verdict is "
+                        "then 'incomplete' (exit 3), never a pass")
+    p.add_argument("--max-memory", type=int, default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
+                   help=f"stop when the process grows past this many MB (default {DEFAULT_MAX_MEMORY_MB:,}; 0: no "
+                        "limit); the verdict is then 'incomplete' (exit 3)")
     p.add_argument("--no-reduction", action="store_true",
                    help="explore without thread symmetry and live-variable merging (slower; the same verdict)")
     add_common(p)
 
 
-def _bar(bar: Progress) -> Any:
-    def update(info: dict[str, Any]) -> None:
-        if info["seconds"] < 1.0:
-            return  # short runs finish before a bar would be worth drawing
-        fields: dict[str, Any] = {"states": info["states"], "states/s": int(info["states_per_second"]),
-                                  "frontier": info["frontier"], "depth": info["depth"]}
-        bar.update(None, False, **fields)
-    return update
-
-
 def run(args: argparse.Namespace) -> int:
     if args.target not in TARGETS:
         raise UsageError(f"unknown target {args.target!r}: use one of {', '.join(TARGETS)}")
-    if args.max_states is not None and args.max_states < 1:
-        raise UsageError(f"--max-states {args.max_states} must be at least 1")
+    if args.max_states < 0:
+        raise UsageError(f"--max-states {args.max_states}: give a number of states, or 0 for no limit")
+    if args.max_memory < 0:
+        raise UsageError(f"--max-memory {args.max_memory}: give megabytes, or 0 for no limit")
     params = params_from(args, target=args.target)
+    parse(args.target, args.scenario)
     model = variant_from(args)
+    variant = getattr(args, "variant", "reference") or "reference"
+    cfg = engine.one_config(args.target, args.scenario, params, reduction=not args.no_reduction)
     with Progress("explore") as bar:
-        try:
-            res = explore(args.target, args.scenario, params, model, reduction=not args.no_reduction,
-                          max_states=args.max_states, progress=_bar(bar))
-        except SearchTooLarge as e:
-            raise UsageError(str(e)) from None
-    traces = _save(res, args.out)
-    if args.json:
-        emit_json(res.to_json(traces))
-    else:
-        _print(res, traces)
-    if res.verdict == "pass":
-        return OK
-    if res.verdict == "incomplete":
-        return INCOMPLETE
-    return VIOLATION
+        res = engine.run("explore", variant, {"configs": [cfg], "max_memory_mb": args.max_memory},
+                         engine.Budget("ci", max_states=args.max_states), bar)
+    traces = {v.prop: str(artifacts.save(v.counterexample, args.out) / "trace.json")
+              for v in res.violations if v.counterexample is not None}
+    run0 = res.configs[0]
+    cov = run0.coverage
+    payload: dict[str, Any] = {
+        "target": args.target, "scenario": cov.get("scenario", args.scenario), "variant": res.variant,
+        "params": cov.get("params", params.to_json()),
+        "violations": [{"property": v.prop, "message": v.message, "length": v.steps, "replayable": v.replayable,
+                        "trace": traces.get(v.prop)} for v in res.violations],
+        "states": cov.get("states", 0), "transitions": cov.get("transitions", 0),
+        "max_depth": cov.get("depth", 0), "seconds": round(run0.seconds, 3),
+        "states_per_second": cov.get("states_per_second", 0), "complete": bool(cov.get("complete")),
+        "reduction": not args.no_reduction, "terminal_states": cov.get("terminal_states", 0),
+        "goals": cov.get("goals", {}), "unreached_goals": [g for g, ok in cov.get("goals", {}).items() if not ok],
+        "notes": res.notes, "cpu_seconds": cov.get("cpu_seconds", 0.0),
+        "time_to_first_violation": cov.get("time_to_first_violation"),
+        "max_states": args.max_states, "max_memory_mb": args.max_memory,
+    }
+    del model
+    return finish(args, NAME, res.verdict, payload, _text(res, traces))
 
 
-def _save(res: ExploreResult, out: Path) -> dict[str, str]:
-    traces: dict[str, str] = {}
-    for v in res.violations:
-        folder = artifacts.save(v.counterexample, out)
-        traces[v.prop] = str(folder / "trace.json")
-    return traces
-
-
-def _print(res: ExploreResult, traces: dict[str, str]) -> None:
+def _text(res: engine.EngineResult, traces: dict[str, str]) -> list[str]:
+    lines = []
     for v in res.violations:
         note = "" if v.replayable else " (not reproduced by replay: see the trace's extra.not_replayable_because)"
-        print(f"{v.prop}: {v.message}")
-        print(f"    shortest counterexample: {v.length} steps; poolcheck replay {traces[v.prop]}{note}")
-    for g, ok in res.goals.items():
+        lines.append(f"{v.prop}: {v.message}")
+        lines.append(f"    shortest counterexample: {v.steps} steps; poolcheck replay {traces[v.prop]}{note}")
+    cov = res.configs[0].coverage
+    for g, ok in cov.get("goals", {}).items():
         if not ok:
-            print(f"goal not reached: {g}: {res.goal_descriptions.get(g, '')}")
-    print(res.summary())
+            lines.append(f"goal not reached: {g}: {cov.get('goal_descriptions', {}).get(g, '')}")
+    lines += [f"note: {n}" for n in res.notes if "state limit" not in n]
+    lines.append(cov.get("summary") or f"{res.verdict.value.upper()} {res.configs[0].name}: {res.configs[0].detail}")
+    return lines

@@ -89,7 +89,7 @@ class ExploreEngine:
             if res.verdict == "incomplete":
                 incomplete |= set(props)
                 notes.append(f"{key}: the state limit ({max_states:,}) was reached before every interleaving was "
-                             f"checked (--max-states 0 for no limit)")
+                             f"checked (raise --max-states; 0 means no limit)")
             states += res.states
             transitions += res.transitions
             depth = max(depth, res.max_depth)
@@ -111,7 +111,10 @@ class ExploreEngine:
                                    "cpu_seconds": round(res.cpu_seconds, 3),
                                    "states_per_second": round(res.states_per_second),
                                    "terminal_states": res.terminal_states,
-                                   "goal_descriptions": res.goal_descriptions},
+                                   "goal_descriptions": res.goal_descriptions, "goals": dict(res.goals),
+                                   "scenario": res.scenario, "params": res.params.to_json(),
+                                   "reduction": res.reduction, "summary": res.summary(),
+                                   "time_to_first_violation": res.time_to_first_violation},
                                   "" if not unreached else f"goal(s) never reached: {', '.join(unreached)}"))
         violations = sorted(best.values(), key=lambda v: (v.steps or 0, v.prop))
         if vacuous:
