@@ -44,7 +44,8 @@ from properties.conformance.goreplay_go import GO_MOD_DRIVER, GO_MOD_REWRITER, R
 from properties.conformance.gosource import GoEnv, go_env, go_subprocess_env, sync_source
 
 __all__ = ["Hook", "HOOKS", "SHARED_ACCESSES", "NotReplayable", "GoRun", "ReplayMismatch", "Comparison",
-           "instrumented_source", "build_replay_driver", "GoReplayer", "model_run", "replay_both", "replayable"]
+           "instrumented_source", "build_replay_driver", "GoReplayer", "model_run", "replay_both", "replay_many", "replayable",
+           "DEAD", "model_steps", "compare_runs"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,15 @@ for _h in HOOKS:
 # dequeue share no statement text, so the label decides the hook.
 _LABEL_OF: dict[int, str] = {h.id: h.label for h in HOOKS}
 _CONSTS = {"initSize": "pcInitSize", "dequeueLimit": "pcDequeueLimit"}
+
+# Go mutants that keep an access whose value they no longer use, where the
+# model's mutant drops it: the access cannot change any outcome, so it is not
+# a scheduling point in the replay (otherwise the two would not take the
+# same number of steps).
+DEAD: dict[str, tuple[str, ...]] = {
+    # gomutants.py turns `if typ != nil {` into `if _ = typ; false {`: the load stays, unused.
+    "push-no-typ-check": ("poolqueue.go:pushHead: typ := atomic.LoadPointer(&slot.typ)",),
+}
 
 
 class NotReplayable(ValueError):
@@ -275,7 +285,8 @@ class GoReplayer:
             raise NotReplayable(why)
         return {"target": target, "size": params.size, "start": params.start_index, "init_size": params.init_size,
                 "limit": limit if limit is not None else params.limit, "threads": _ops(scenario, tokens),
-                "schedule": list(schedule)}
+                "schedule": list(schedule),
+                "skip": [h.id for h in HOOKS if h.label in DEAD.get(self.mutant or "", ())]}
 
     def run_many(self, requests: Sequence[dict[str, Any]]) -> list[GoRun]:
         """Send ``requests`` (pipelined) and return one GoRun per request."""

@@ -367,19 +367,31 @@ var (
 	nsteps  int
 )
 
+// skip: hooks that are not scheduling points in this request (a mutant's dead load, see goreplay.DEAD).
+var skip = map[int]bool{}
+
 // pcWait blocks the calling goroutine until the scheduler grants it its next step.
 func pcWait(id int) {
+	if skip[id] {
+		return
+	}
 	tid := current
 	events <- event{tid: tid}
 	<-grants[tid]
 }
 
 func pcVal(id int, v any) {
+	if skip[id] {
+		return
+	}
 	steps = append(steps, []any{current, id, format(v)})
 }
 
 // pcStore records the value an atomic Store wrote (nil: a nil pointer).
 func pcStore(id int, v any) {
+	if skip[id] {
+		return
+	}
 	if v == nil {
 		steps = append(steps, []any{current, id, nil})
 		return
@@ -388,6 +400,9 @@ func pcStore(id int, v any) {
 }
 
 func pcCAS[T any](id int, old, new T, ok bool) bool {
+	if skip[id] {
+		return ok
+	}
 	steps = append(steps, []any{current, id, []any{format(old), format(new), ok}})
 	return ok
 }
@@ -472,6 +487,7 @@ type request struct {
 	Limit    int     `json:"limit"`
 	Threads  [][]op  `json:"threads"`
 	Schedule []int   `json:"schedule"`
+	Skip     []int   `json:"skip"`
 }
 
 type response struct {
@@ -532,10 +548,14 @@ func run(q *request) (resp response) {
 		d = &poolDequeue{vals: make([]eface, q.Size)}
 		d.headTail.Store(d.pack(q.Start, q.Start))
 	case "chain":
-		pcInitSize, pcDequeueLimit = q.InitSize, q.Limit
+		pcInitSize, dequeueLimit = q.InitSize, q.Limit
 		c = &poolChain{}
 	default:
 		return response{Error: "unknown target " + q.Target}
+	}
+	skip = map[int]bool{}
+	for _, id := range q.Skip {
+		skip[id] = true
 	}
 	n := len(q.Threads)
 	steps = []any{}
