@@ -36,11 +36,12 @@ P5 on every stop-the-world and C8 on every store to a poolChain's tail, with
 the memory before it (per step); D9 on every
 failed headTail CompareAndSwap (per step); D5/C4 at every linearization
 point and return (per step, explore_lin); data races D7/C7/P8: two threads
-whose next steps make conflicting plain accesses (same cell, one a write;
-silent accesses of the step included) are both enabled in a reachable state,
-so the two accesses can be adjacent in an execution with nothing ordering
-them; terminal states: properties.checks.check_final_state; a state where no
-thread can move but some are unfinished: G1 (deadlock).
+whose next steps make conflicting accesses (same cell, at least one a write
+and at least one plain, as model/hb.py; silent accesses of the step
+included) are both enabled in a reachable state, so the two accesses can be
+adjacent in an execution with nothing ordering them (``racy``); terminal
+states: properties.checks.check_final_state; a state where no thread can
+move but some are unfinished: G1 (deadlock).
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from model.effects import CAS, LOAD, LOCK, PIN, PLAIN_KINDS, READ, STARTW, STORE, STW, WRITE, Effect
+from model.effects import ADD, ATOMIC_KINDS, CAS, LOAD, LOCK, PIN, PLAIN_KINDS, READ, STARTW, STORE, STW, WRITE, Effect
 from model.harness import World
+from model.hb import benign_race
 from model.memory import Fault, apply, enabled, location_name
 from proofs.explore_checks import StateChecks
 from proofs.explore_goals import Goal
@@ -62,7 +64,7 @@ from proofs.explore_symmetry import Symmetry
 from properties.checks import race_property
 from properties.invariants import c8_tail_advances, p5_stw_cleanup
 
-__all__ = ["Search", "SearchTooLarge", "Hit", "Ghost", "Record", "LMASK", "LW"]
+__all__ = ["Search", "SearchTooLarge", "Hit", "Ghost", "Record", "LMASK", "LW", "Footprint", "racy"]
 
 Record = tuple[int, int, str, Any, Any, int]
 """A finished operation: (tid, seq, name, arg, result, epoch at return); tid, seq -1 when threads are symmetric."""
@@ -82,6 +84,60 @@ F_LP, F_GOAL, F_P5, F_D9, F_TAILSTART, F_C8, F_GET_UNPIN = 1, 2, 4, 8, 16, 32, 6
 
 GET_UNPIN = "pool.go:Get: runtime_procUnpin()"
 """Get's last access to the pool: P3 dates the Get here (see ``_make_step``)."""
+
+
+class Footprint(NamedTuple):
+    """The shared accesses of one step (its scheduling point and the silent effects after it), as cell masks.
+
+    Bit ``a`` of a mask is memory cell ``a``. An atomic effect is never
+    silent (model/effects.py), so ``ar``/``aw`` come from the step's first
+    effect alone: a Load or a failing CompareAndSwap reads, a Store, an Add
+    or a succeeding CompareAndSwap writes. ``fences``: bit 0 if the step
+    stopped the world before its accesses (an acquire from every thread),
+    bit 1 if it restarted the world after them (a release to every thread),
+    as model/hb.py orders stop-the-world. ``first`` is the cell mask and
+    ``label`` the Go statement of the first effect (the benign-race list is
+    keyed by Go statements).
+    """
+
+    pr: int
+    pw: int
+    ar: int
+    aw: int
+    fences: int
+    first: int
+    label: str
+
+
+def racy(a: Footprint, b: Footprint) -> tuple[int, bool, bool]:
+    """The race test of two co-enabled steps of different threads: the explorer's D7/C7/P8 check.
+
+    Returns (the cells on which they race, 0 for none; whether running ``a``
+    first orders the two; whether running ``b`` first does). Two accesses to
+    one cell conflict when at least one writes and at least one is plain
+    (Go's memory model; atomic/atomic pairs never race: model/hb.py). Run
+    back to back, nothing orders the two steps' accesses unless a
+    stop-the-world does (the first restarts the world after its accesses, or
+    the second stops it before its own). An atomic release/acquire pair
+    cannot order them: the atomic access is the first effect of its step,
+    before the step's silent plain accesses, and the model makes silent
+    accesses only to memory no other thread can touch then (model/effects.py),
+    so they conflict with nothing. A race needs one of the two orders to
+    leave the accesses unordered. A conflict only between a pair of Go
+    statements listed in model.hb.BENIGN_RACES, on the cells of the two
+    first effects, is not a race.
+    """
+    conflict = ((a.pw & (b.pr | b.pw | b.ar | b.aw)) | (b.pw & (a.pr | a.ar | a.aw))
+                | (a.aw & b.pr) | (b.aw & a.pr))
+    if not conflict:
+        return 0, False, False
+    a_first = bool(a.fences & 2 or b.fences & 1)
+    b_first = bool(b.fences & 2 or a.fences & 1)
+    if a_first and b_first:
+        return 0, True, True
+    if not conflict & ~(a.first & b.first) and benign_race(a.label, b.label) is not None:
+        return 0, a_first, b_first
+    return conflict, a_first, b_first
 
 
 class SearchTooLarge(Exception):
@@ -105,12 +161,27 @@ class Hit:
     alternatives: tuple[tuple[int, ...], ...] = ()
 
 
+def _access(fp: Footprint, bit: int) -> str:
+    """How a step accesses one cell: "a plain write", "an atomic read", ..."""
+    if fp.pw & bit:
+        return "a plain write"
+    if fp.aw & bit:
+        return "an atomic write"
+    if fp.pr & bit:
+        return "a plain read"
+    return "an atomic read"
+
+
 class Search:
     """One exhaustive search of one world; ``run()`` fills states, transitions, hits, goals."""
 
     def __init__(self, world: World, goals: list[Goal], reduction: bool = True, max_states: int | None = None,
-                 progress: Callable[[dict[str, Any]], None] | None = None, progress_every: float = 0.25) -> None:
+                 progress: Callable[[dict[str, Any]], None] | None = None, progress_every: float = 0.25,
+                 core: str = "python", compact: bool = False) -> None:
         self.world = world
+        self.core = core  # "python" (``_run``) or "native" (proofs/native: the loop in C, the model here)
+        self.compact = compact  # hash compaction (native only): 64-bit fingerprints, never complete
+        self.native_stats: Any = None  # proofs.native.core.NativeStats of a native run
         self.target = world.target
         self.reduction = reduction
         self.max_states = max_states
@@ -146,6 +217,7 @@ class Search:
         self.pr: list[int] = []
         self.pw: list[int] = []
         self.nen: list[bool] = []
+        self.am: list[int] = []
         self.arg: list[Any] = []
         self.name: list[str] = []
         self.kind: list[int] = []
@@ -192,7 +264,7 @@ class Search:
         op = prog[op_index] if op_index < len(prog) else None
         fl = 0
         lpk = LP_NONE
-        pr = pw = 0
+        pr = pw = am = 0
         nen = False
         if eff is not None:
             if self.lin is not None:
@@ -219,17 +291,41 @@ class Search:
                     pw = bits
                 else:
                     pr = bits
+            if eff.kind in ATOMIC_KINDS:
+                assert not eff.silent, f"an atomic effect is never silent: {eff.label}"
+                am = 1 << eff.addr
             nen = eff.kind in (LOCK, PIN, STW)
         self.flags.append(fl)
         self.lpk.append(lpk)
         self.pr.append(pr)
         self.pw.append(pw)
         self.nen.append(nen)
+        self.am.append(am)
         self.arg.append(None if op is None or op.name == "push:nil" else op.arg)
         self.name.append(op.name if op is not None else "")
         self.kind.append(eff.kind if eff is not None else -1)
         self.addr.append(eff.addr if eff is not None else -1)
         self.silent.append(eff.silent if eff is not None else False)
+
+    def footprint(self, lid: int, mem: tuple[Any, ...], pr: int, pw: int, fences: int) -> Footprint | None:
+        """The Footprint of the step thread at ``lid`` takes from ``mem`` (``step`` returned pr, pw, fences).
+
+        None when the step makes no plain or atomic access (nothing to race).
+        """
+        am = self.am[lid]
+        if not (am or pr or pw):
+            return None
+        ar = aw = 0
+        if am:
+            k = self.kind[lid]
+            eff = self.table.eff[lid]
+            if k == STORE or k == ADD or (k == CAS and eff is not None and mem[eff.addr] == eff.a):
+                aw = am
+            else:
+                ar = am
+        eff0 = self.table.eff[lid]
+        first = am | self.pr[lid] | self.pw[lid]
+        return Footprint(pr, pw, ar, aw, fences, first, eff0.label if eff0 is not None else "")
 
     # -- interning ---------------------------------------------------------
     def _mem_id(self, m: tuple[Any, ...]) -> int:
@@ -506,7 +602,11 @@ class Search:
     def run(self) -> None:
         """The breadth-first search (see the module docstring); fills the result attributes."""
         try:
-            self._run()
+            if self.core == "native":
+                from proofs.native.core import run_native  # here: proofs.native imports this module
+                self.native_stats = run_native(self, self.compact)
+            else:
+                self._run()
         except OverflowError as e:
             raise SearchTooLarge(f"{e}: the scenario is too large to explore exhaustively; use fewer operations "
                                  f"or threads") from None
@@ -516,7 +616,8 @@ class Search:
         cpu0 = time.process_time()
         table = self.table
         EFF, STARTED = table.eff, table.started
-        NEN = self.nen
+        NEN, AM = self.nen, self.am
+        footprint = self.footprint
         sym = self.sym
         group_of = sym.group_of
         n = self.nthreads
@@ -577,7 +678,7 @@ class Search:
                 stopped = mem[0] != -1
                 moved = 0
                 unfinished = 0
-                plain: list[tuple[int, int, int, int]] = []
+                plain: list[tuple[int, Footprint]] = []
                 for t in threads:
                     lid = lids[t]
                     eff = EFF[lid]
@@ -600,15 +701,17 @@ class Search:
                                 dup = p
                                 break
                         if dup >= 0:
-                            for q, qr, qw, qf in plain:
+                            for q, qfp in plain:
                                 if q == dup:
-                                    plain.append((t, qr, qw, qf))
+                                    plain.append((t, qfp))
                                     break
                             continue
                     ml, lid2, pend2, g2, pr, pw, fences, problems = step(mem, t, lid, pends[t], g, pends)
                     transitions += 1
-                    if pr or pw:
-                        plain.append((t, pr, pw, fences))
+                    if AM[lid] or pr or pw:
+                        fp = footprint(lid, mem, pr, pw, fences)
+                        if fp is not None:
+                            plain.append((t, fp))
                     if problems:
                         for prop, msg in problems:
                             record(prop, msg, idx, (t,), depth)
@@ -642,7 +745,7 @@ class Search:
                         else:
                             nf[t] = f2
                         nxt_frontier.append((s2, k, nf))
-                # Races: conflicting plain accesses of two enabled threads' next steps.
+                # Races: conflicting accesses (one plain, one a write) of two enabled threads' next steps.
                 if len(plain) > 1:
                     self._races(plain, mem, idx, depth)
                 if unfinished == 0:
@@ -673,24 +776,18 @@ class Search:
         self.seconds = time.monotonic() - t0
         self.cpu_seconds = time.process_time() - cpu0
 
-    def _races(self, plain: list[tuple[int, int, int, int]], mem: Any, idx: int, depth: int) -> None:
-        """Record a race if two enabled threads' next steps make conflicting plain accesses.
+    def _races(self, plain: list[tuple[int, Footprint]], mem: Any, idx: int, depth: int) -> None:
+        """Record a race if two enabled threads' next steps conflict with nothing ordering them (``racy``).
 
-        Entries are (thread, plain-read mask, plain-write mask, fences). Run
-        the two steps back to back: nothing orders the accesses unless a
-        stop-the-world does (the first step restarts the world after its
-        access, or the second stops it before its access: model/hb.py joins
-        every thread's clock there). A race needs one of the two orders to
-        leave them unordered.
+        Entries are (thread, footprint of its next step). The counterexample
+        runs the two steps back to back, in an order that leaves them unordered.
         """
-        for i, (t, rt, wt, ft) in enumerate(plain):
-            for u, ru, wu, fu in plain[i + 1:]:
-                conflict = (wt & (ru | wu)) | (wu & rt)
+        if not any(fp.pr or fp.pw for _, fp in plain):
+            return  # atomic accesses alone never race
+        for i, (t, ft) in enumerate(plain):
+            for u, fu in plain[i + 1:]:
+                conflict, t_first_ordered, _ = racy(ft, fu)
                 if not conflict:
-                    continue
-                t_first_ordered = bool(ft & 2 or fu & 1)
-                u_first_ordered = bool(fu & 2 or ft & 1)
-                if t_first_ordered and u_first_ordered:
                     continue
                 addr = (conflict & -conflict).bit_length() - 1
                 loc = location_name(mem, addr)
@@ -698,10 +795,12 @@ class Search:
                 old = self.hits.get(prop)
                 if old is not None and old.length <= depth + 2:
                     continue
+                bit = 1 << addr
+                kinds = " and ".join(_access(f, bit) for f in (ft, fu))
                 orders = ((t, u), (u, t)) if not t_first_ordered else ((u, t), (t, u))
-                self._record(prop, f"data race on {loc}: the next steps of T{t} and T{u} both access it, "
-                                   f"at least one writing, and both can run now, so nothing orders the two accesses",
-                             idx, orders[0], depth, alternatives=orders[1:])
+                self._record(prop, f"data race on {loc}: the next steps of T{t} and T{u} both access it ({kinds}), "
+                                   f"at least one writing and not both atomically, and both can run now, so nothing "
+                                   f"orders the two accesses", idx, orders[0], depth, alternatives=orders[1:])
 
     # -- paths -----------------------------------------------------------------
     def path(self, idx: int) -> list[int]:
