@@ -55,7 +55,7 @@ from model.harness import World
 from model.memory import enabled
 from proofs.explore_goals import Goal
 from proofs.explore_local import Panic
-from proofs.explore_search import FMASK, GMASK, LMASK, LW, MMASK, MW, Hit, Search
+from proofs.explore_search import FMASK, GMASK, LMASK, LW, MMASK, MW, Footprint, Hit, Search
 
 __all__ = ["ParallelSearch", "default_jobs", "owner_hasher", "field_content", "Content"]
 
@@ -322,7 +322,8 @@ def expand_state(search: Search, s: int, idx: int, fields: list[int], depth: int
     keep_mask = ~(GMASK << MW) & ~MMASK
     stopped = mem[0] != -1
     moved = unfinished = transitions = 0
-    plain: list[tuple[int, int, int, int]] = []
+    plain: list[tuple[int, Footprint]] = []
+    AM, footprint = search.am, search.footprint
     for t in range(search.nthreads):
         lid = lids[t]
         eff = EFF[lid]
@@ -336,15 +337,17 @@ def expand_state(search: Search, s: int, idx: int, fields: list[int], depth: int
         if grp is not None:
             dup = next((p for p in grp if p < t and fields[p] == fields[t]), -1)
             if dup >= 0:
-                for q, qr, qw, qf in plain:
+                for q, qfp in plain:
                     if q == dup:
-                        plain.append((t, qr, qw, qf))
+                        plain.append((t, qfp))
                         break
                 continue
         ml, lid2, pend2, g2, pr, pw, fences, problems = search._step(mem, t, lid, pends[t], g, pends)
         transitions += 1
-        if pr or pw:
-            plain.append((t, pr, pw, fences))
+        if AM[lid] or pr or pw:
+            fp = footprint(lid, mem, pr, pw, fences)
+            if fp is not None:
+                plain.append((t, fp))
         if problems:
             for prop, msg in problems:
                 record(prop, msg, idx, (t,), depth)

@@ -10,6 +10,8 @@ from poolcheck import artifacts, engine
 from poolcheck.common import UsageError, add_common, add_params, finish, params_from, variant_from
 from poolcheck.engine.explore import DEFAULT_MAX_MEMORY_MB
 from poolcheck.progress import Progress
+from proofs import native
+from proofs.explore_parallel import default_jobs
 
 NAME = "explore"
 HELP = "check every interleaving of a scenario against the property catalog (exhaustive within its bounds)"
@@ -27,6 +29,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-memory", type=int, default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
                    help=f"stop when the process grows past this many MB (default {DEFAULT_MAX_MEMORY_MB:,}; 0: no "
                         "limit); the verdict is then 'incomplete' (exit 3)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes of the breadth-first search (default: all cores; 1: one process); the "
+                        "same verdict, counts and counterexample lengths (proofs/explore_parallel.py)")
+    p.add_argument("--core", choices=native.CORES, default="auto",
+                   help="the search loop: native (compiled, proofs/native), python, or auto (native when built, one "
+                        "process; else python with a warning); the same verdict, counts and counterexample lengths")
+    p.add_argument("--compact", choices=("fingerprint",), default=None,
+                   help="hash compaction: store a 64-bit fingerprint per state (native core, one process); the "
+                        "verdict is then never 'pass' ('incomplete' with the omission probability, or 'fail')")
     p.add_argument("--no-reduction", action="store_true",
                    help="explore without thread symmetry and live-variable merging (slower; the same verdict)")
     add_common(p)
@@ -39,13 +50,27 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-states {args.max_states}: give a number of states, or 0 for no limit")
     if args.max_memory < 0:
         raise UsageError(f"--max-memory {args.max_memory}: give megabytes, or 0 for no limit")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: give at least 1 worker process")
+    try:
+        core = native.select(args.core, args.compact is not None)
+    except ValueError as e:
+        raise UsageError(f"--core {args.core}: {e}") from None
+    if core == "native" and args.jobs is not None and args.jobs > 1:
+        if args.core == "native" or args.compact:
+            raise UsageError(f"--jobs {args.jobs}: the compiled core (and --compact) runs in one process; use "
+                             f"--jobs 1 or --core python")
+        core = "python"
+    jobs = 1 if core == "native" else args.jobs or default_jobs()
     params = params_from(args, target=args.target)
     parse(args.target, args.scenario)
     model = variant_from(args)
     variant = getattr(args, "variant", "reference") or "reference"
     cfg = engine.one_config(args.target, args.scenario, params, reduction=not args.no_reduction)
     with Progress("explore") as bar:
-        res = engine.run("explore", variant, {"configs": [cfg], "max_memory_mb": args.max_memory},
+        res = engine.run("explore", variant, {"configs": [cfg], "max_memory_mb": args.max_memory,
+                                               "jobs": jobs, "core": core,
+                                               "compact": args.compact is not None},
                          engine.Budget("ci", max_states=args.max_states), bar)
     traces = {v.prop: str(artifacts.save(v.counterexample, args.out) / "trace.json")
               for v in res.violations if v.counterexample is not None}

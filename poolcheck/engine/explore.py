@@ -1,6 +1,7 @@
 """The explore engine: every interleaving of each configuration (proofs.explore), shortest counterexamples.
 
-config: ``{"configs": [{"name", "target", "scenario", "params": {...}, "reduction": true}], "max_memory_mb": N}``.
+config: ``{"configs": [{"name", "target", "scenario", "params": {...}, "reduction": true}], "max_memory_mb": N,
+"jobs": N}`` (jobs: worker processes of each search, default 1).
 budget.max_states: states per configuration (None: the budget's default, 0: unbounded). A state or
 memory limit that is hit makes the configuration, and the run, ``incomplete`` (never a pass).
 """
@@ -13,9 +14,9 @@ from typing import Any
 
 from model.params import Params
 from model.variants import resolve
+from poolcheck.engine.checked import checked_properties
 from poolcheck.engine.contract import Budget, ConfigRun, EngineResult, Verdict, Violation
 from poolcheck.progress import ProgressSink
-from poolcheck.engine.checked import checked_properties
 
 __all__ = ["ExploreEngine", "DEFAULT_MAX_STATES", "DEFAULT_MAX_MEMORY_MB", "one_config"]
 
@@ -53,6 +54,7 @@ class ExploreEngine:
         model = resolve(variant)
         max_states = _max_states(budget)
         max_mb = float(config.get("max_memory_mb", DEFAULT_MAX_MEMORY_MB) or 0)
+        jobs = int(config.get("jobs", 1) or 1)
         t0 = time.monotonic()
         cfgs = list(config["configs"])
         best: dict[str, Violation] = {}
@@ -69,7 +71,7 @@ class ExploreEngine:
                 progress.stage(f"explore {key}", len(cfgs))
             params = Params.from_json(c["params"]) if isinstance(c["params"], dict) else c["params"]
 
-            def feed(info: dict[str, Any]) -> None:
+            def feed(info: dict[str, Any], i: int = i) -> None:
                 if max_mb and _rss_mb() > max_mb:
                     raise MemoryLimit(f"memory limit {max_mb:,.0f} MB reached at {info['states']:,} states")
                 progress.update(i, states=info["states"], frontier=info["frontier"], depth=info["depth"],
@@ -79,14 +81,18 @@ class ExploreEngine:
             c0 = time.monotonic()
             try:
                 res = explore(c["target"], c["scenario"], params, model, reduction=bool(c.get("reduction", True)),
-                              max_states=max_states, progress=feed)
+                              max_states=max_states, progress=feed, jobs=jobs,
+                              core=str(config.get("core", "auto")), compact=bool(config.get("compact", False)))
             except (MemoryLimit, SearchTooLarge) as e:
                 incomplete |= set(props)
                 notes.append(f"{key}: {e}")
                 runs.append(ConfigRun(key, Verdict.INCOMPLETE.value, time.monotonic() - c0, {"complete": False},
                                       str(e)))
                 continue
-            if res.verdict == "incomplete":
+            if res.verdict == "incomplete" and res.compaction:
+                incomplete |= set(props)
+                notes.append(f"{key}: {res.compaction}")
+            elif res.verdict == "incomplete":
                 incomplete |= set(props)
                 notes.append(f"{key}: the state limit ({max_states:,}) was reached before every interleaving was "
                              f"checked (raise --max-states; 0 means no limit)")
