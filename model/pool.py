@@ -183,10 +183,9 @@ class Pool:
         """Pool.getSlow: steal from other Ps, then the victim cache."""
         # The same load order as pin (localSize, then local).
         size = yield atomic_load(self.local_size, "pool.go:getSlow: size := rtatomic.LoadAcquintptr(&p.localSize)")
-        # DEVIATION: Go reads p.local with a plain load it calls load-consume;
-        # it is ordered after the load-acquire above. The model makes it an
-        # atomic load so the race tracker does not flag the documented idiom.
-        locals_ = yield atomic_load(self.local, "pool.go:getSlow: locals := p.local")
+        # A plain load Go calls load-consume: a formal race with another P's
+        # pinSlow StorePointer, accepted as benign (model.hb.BENIGN_RACES says why).
+        locals_ = yield plain_read(self.local, "pool.go:getSlow: locals := p.local")
         # Try to steal one element from other procs.
         for i in range(size):
             l = yield from index_local(locals_, (pid + i + 1) % size)
@@ -224,8 +223,8 @@ class Pool:
         # order. Pinned, no GC can run in between, so local is at least as
         # large as localSize says (P7).
         s = yield atomic_load(self.local_size, "pool.go:pin: s := rtatomic.LoadAcquintptr(&p.localSize)")
-        # DEVIATION: load-consume modelled as an atomic load (see getSlow).
-        l = yield atomic_load(self.local, "pool.go:pin: l := p.local")
+        # load-consume: a plain load, a benign formal race (see getSlow).
+        l = yield plain_read(self.local, "pool.go:pin: l := p.local")
         if pid < s:
             return (yield from index_local(l, pid)), pid
         return (yield from self.pin_slow())

@@ -13,8 +13,8 @@ from model.params import Params
 from model.poolqueue import TYP_NIL, TYP_VAL, PoolDequeue, Value
 from model.variants.base import Model
 
-__all__ = ["PushNoTypCheck", "PushPublishFirst", "PopTailTypBeforeVal", "PopTailNoZero", "PopHeadPlainStore",
-           "FullCheckOffByOne"]
+__all__ = ["PushNoTypCheck", "PushPlainTypLoad", "PushPublishFirst", "PopTailTypBeforeVal", "PopTailNoZero",
+           "PopHeadPlainStore", "FullCheckOffByOne"]
 
 
 class _PushNoTypCheckDequeue(PoolDequeue):
@@ -43,6 +43,39 @@ class PushNoTypCheck(Model):
     expected = ("D3", "D7")
     witness = ("dequeue", "push push push | tail tail", Params(size=2))
     PoolDequeue = _PushNoTypCheckDequeue
+
+
+class _PushPlainTypLoadDequeue(PoolDequeue):
+    def push_head(self, val: Value) -> Gen[bool]:
+        ptrs = yield atomic_load(self.head_tail, "poolqueue.go:pushHead: ptrs := d.headTail.Load()")
+        head, tail = self.unpack(ptrs)
+        vals = yield from self._vals("pushHead")
+        if uN(tail + vals[1], self.bits) & mask(self.bits) == head:
+            return False
+        slot = self._slot(vals, head)
+        # MUTATION: `typ := slot.typ`, a plain load instead of
+        # atomic.LoadPointer(&slot.typ): it races with popTail's
+        # atomic.StorePointer(&slot.typ, nil), and acquires nothing from it.
+        typ = yield plain_read(slot, "poolqueue.go:pushHead: typ := slot.typ")
+        if typ is not None:
+            return False
+        typ_word = TYP_NIL if val is None else TYP_VAL
+        yield plain_write(slot, (typ_word, val), "poolqueue.go:pushHead: *(*any)(unsafe.Pointer(slot)) = val")
+        yield atomic_add(self.head_tail, 1 << self.bits, mask(2 * self.bits),
+                         "poolqueue.go:pushHead: d.headTail.Add(1 << dequeueBits)")
+        return True
+
+
+class PushPlainTypLoad(Model):
+    name = "push-plain-typ-load"
+    layer = "dequeue"
+    kind = "mutant"
+    description = ("poolDequeue.pushHead reads `slot.typ` with a plain load instead of atomic.LoadPointer: a "
+                   "data race with popTail's atomic.StorePointer(&slot.typ, nil) (plain against atomic), so the "
+                   "slot write that follows is not ordered after popTail's reads of the slot")
+    expected = ("D7",)
+    witness = ("dequeue", "push push push | tail tail", Params(size=2))
+    PoolDequeue = _PushPlainTypLoadDequeue
 
 
 class _PushPublishFirstDequeue(PoolDequeue):

@@ -117,7 +117,7 @@ class _PinLocalFirstPool(Pool):
         # MUTATION: p.local is loaded before p.localSize (the same order as
         # pinSlow's stores instead of the opposite): a pinSlow on another P can
         # publish both in between, and the new size is used with the old array.
-        l = yield atomic_load(self.local, "pool.go:pin: l := p.local")
+        l = yield plain_read(self.local, "pool.go:pin: l := p.local")
         s = yield atomic_load(self.local_size, "pool.go:pin: s := rtatomic.LoadAcquintptr(&p.localSize)")
         if pid < s:
             return (yield from index_local(l, pid)), pid
@@ -138,7 +138,7 @@ class PinLocalFirst(Model):
 class _GetSlowMarkEarlyPool(Pool):
     def get_slow(self, pid: int) -> Gen[Any]:
         size = yield atomic_load(self.local_size, "pool.go:getSlow: size := rtatomic.LoadAcquintptr(&p.localSize)")
-        locals_ = yield atomic_load(self.local, "pool.go:getSlow: locals := p.local")
+        locals_ = yield plain_read(self.local, "pool.go:getSlow: locals := p.local")
         for i in range(size):
             l = yield from index_local(locals_, (pid + i + 1) % size)
             x, _ = yield from self.shared(l).pop_tail()

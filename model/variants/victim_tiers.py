@@ -76,8 +76,7 @@ class _TieredPool(Pool):
     def get_slow(self, pid: int) -> Gen[Any]:
         """Pool.getSlow: steal from other Ps, then each victim tier, youngest first."""
         size = yield atomic_load(self.local_size, "pool.go:getSlow: size := rtatomic.LoadAcquintptr(&p.localSize)")
-        # DEVIATION: load-consume modelled as an atomic load (see model/pool.py).
-        locals_ = yield atomic_load(self.local, "pool.go:getSlow: locals := p.local")
+        locals_ = yield plain_read(self.local, "pool.go:getSlow: locals := p.local")  # load-consume, as model/pool.py
         # Try to steal one element from other procs.
         for i in range(size):
             l = yield from index_local(locals_, (pid + i + 1) % size)
