@@ -1,26 +1,41 @@
-"""poolcheck bench: the explorer's benchmark configurations E1..E6 (proofs/bench_configs.py)."""
+"""poolcheck bench: the explorer's benchmark configurations E1..E6, the ladder and SPIN side by side (proofs/bench_configs.py)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from poolcheck.common import OK, VIOLATION, UsageError, emit_json, variant_from
 from poolcheck.progress import Progress
-from proofs.bench_configs import BENCH_CONFIGS, BenchRow, bench, by_name
+from proofs.bench_configs import BENCH_CONFIGS, LADDER, BenchConfig, BenchRow, LadderRow, bench, by_name, ladder
+from proofs.explore_parallel import default_jobs
 
 NAME = "bench"
 HELP = "run the explorer's benchmark configurations E1..E6 and print states, transitions, seconds, states/s"
 
 _HEAD = f"{'config':<7}{'reduction':<10}{'states':>11}{'transitions':>13}{'depth':>7}{'seconds':>9}{'cpu s':>8}" \
         f"{'states/s':>10}  {'verdict':<11}{'target':>7}"
+_LHEAD = f"{'config':<7}{'jobs':>5}  {'core':<7}{'states':>11}{'transitions':>13}{'depth':>7}{'seconds':>9}" \
+         f"{'cpu s':>9}{'peak MB':>9}{'states/cpu s':>14}  {'verdict':<11}{'target':>8}"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--only", default=None, help="comma-separated configurations to run (default: E1..E6)")
+    p.add_argument("--only", default=None,
+                   help="comma-separated configurations to run (default: E1..E6, and the ladder's rungs with "
+                        f"--ladder: {', '.join(c.name for c in LADDER)})")
     p.add_argument("--without-reduction", default="E1,E2",
                    help="configurations also run with --no-reduction (default: E1,E2; 'none' for none)")
     p.add_argument("--variant", default="reference", help="variant to benchmark (default: reference)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes per search (default: all cores, or one process on the compiled core when "
+                        "it is built, as poolcheck explore); with --ladder every run is made at --jobs 1 and at N")
+    p.add_argument("--ladder", action="store_true",
+                   help="E1..E6 and the larger rungs, each at --jobs 1 and --jobs N in a fresh process: states, "
+                        "transitions, CPU seconds of every process, peak memory, states per CPU second")
+    p.add_argument("--against-spin", action="store_true",
+                   help="also run SPIN on generated Promela models of the dequeue and chain configurations (same "
+                        "granularity; needs spin and gcc) and print poolcheck's CPU time over SPIN's")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of the table")
 
 
@@ -30,26 +45,70 @@ def _line(r: BenchRow) -> str:
             f"{r.seconds:>9.1f}{r.cpu_seconds:>8.1f}{r.states_per_second:>10,.0f}  {r.verdict:<11}{target:>7}")
 
 
+def _lline(r: LadderRow) -> str:
+    target = "" if r.target_seconds is None else \
+        f"{'ok' if r.seconds <= r.target_seconds else 'OVER'} {r.target_seconds:g}s"
+    return (f"{r.config:<7}{r.jobs:>5}  {r.core:<7}{r.states:>11,}{r.transitions:>13,}{r.max_depth:>7}"
+            f"{r.seconds:>9.1f}{r.cpu_seconds:>9.1f}{r.peak_mb:>9.0f}{r.states_per_second:>14,.0f}  "
+            f"{r.verdict:<11}{target:>8}")
+
+
+def _configs(args: argparse.Namespace) -> list[BenchConfig]:
+    if args.only:
+        return [by_name(n.strip()) for n in args.only.split(",") if n.strip()]
+    return list(BENCH_CONFIGS) + (list(LADDER) if args.ladder else [])
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        configs = [by_name(n.strip()) for n in args.only.split(",")] if args.only else list(BENCH_CONFIGS)
+        configs = _configs(args)
         off = [] if args.without_reduction == "none" else [by_name(n.strip()).name
                                                           for n in args.without_reduction.split(",") if n.strip()]
     except KeyError as e:
         raise UsageError(e.args[0]) from None
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: give at least 1 worker process")
+    if args.against_spin:
+        from proofs.spin import spin_missing
+        missing = spin_missing()
+        if missing:
+            raise UsageError(f"--against-spin: {missing}")
     model = variant_from(args)
-    if not args.json:
-        print(_HEAD)
-    with Progress("bench") as bar:
-        def show(row: BenchRow) -> None:
-            if not args.json:
-                bar.close()
-                print(_line(row))
-                sys.stdout.flush()
+    out: dict[str, Any] = {"variant": args.variant}
 
-        rows = bench(configs, model=model, without_reduction=off, on_row=show,
-                     progress=lambda i: bar.update(states=i["states"], depth=i["depth"]))
+    def say(line: str) -> None:
+        if not args.json:
+            print(line)
+            sys.stdout.flush()
+
+    if args.ladder:
+        n = args.jobs or default_jobs()
+        say(_LHEAD)
+        lrows = ladder(configs, (1, n if n > 1 else 2), model=model, on_row=lambda r: say(_lline(r)))
+        out["ladder"] = [r.to_json() for r in lrows]
+        ok = all(r.verdict == "pass" for r in lrows)
+    else:
+        from proofs.native import available
+        jobs = args.jobs or (1 if available() else default_jobs())
+        say(_HEAD)
+        with Progress("bench") as bar:
+            def show(row: BenchRow) -> None:
+                if not args.json:
+                    bar.close()
+                say(_line(row))
+
+            rows = bench(configs, model=model, without_reduction=off, on_row=show, jobs=jobs,
+                         progress=lambda i: bar.update(states=i["states"], depth=i["depth"]))
+        out["rows"] = [r.to_json() for r in rows]
+        ok = all(r.verdict == "pass" for r in rows)
+    if args.against_spin:
+        from proofs.spin import HEAD as SPIN_HEAD
+        from proofs.spin import against_spin
+        say("")
+        say(SPIN_HEAD)
+        srows = against_spin([c for c in configs if c.target != "pool"], model=model, on_line=say)
+        out["spin"] = [r.to_json() for r in srows]
+        ok = ok and all(r.ok for r in srows)
     if args.json:
-        emit_json({"variant": args.variant, "rows": [r.to_json() for r in rows]})
-    ok = all(r.verdict == "pass" for r in rows)
+        emit_json(out)
     return OK if ok else VIOLATION
