@@ -29,9 +29,6 @@ campaign goes on). Exit status (poolcheck.common): 1 if any stage failed, else
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import random
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -40,22 +37,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from model.harness import build
-from model.kernel import Kernel, Scheduler
 from model.params import Params
-from model.schedulers import RandomScheduler
-from model.tracefile import Counterexample, from_kernel
+from model.tracefile import Counterexample
 from model.variants import Model, spec_of
-from poolcheck import artifacts
-from poolcheck.common import INCOMPLETE, OK, VIOLATION
+from poolcheck import artifacts, engine
+from poolcheck.common import EXIT
+from poolcheck.engine import Budget, ConfigRun, EngineResult, Verdict
+from poolcheck.engine.checked import checked_properties, order
+from poolcheck.engine.explore import one_config
 from poolcheck.progress import Progress
-from poolcheck.replay import StateWatch, check_all
-from poolcheck.shrink import shrink
-from properties import catalog
 
 __all__ = ["Context", "Finding", "ConfigRun", "StageResult", "Stage", "VariantRun", "Campaign", "STAGES",
            "register", "stage", "stage_names", "run", "run_stage", "checked_by_execution", "SAMPLE_CONFIGS",
-           "EXPLORE_CONFIGS", "BUDGETS"]
+           "EXPLORE_CONFIGS", "BUDGETS", "stage_result", "explore_configs"]
 
 BUDGETS = ("ci", "thorough")
 
@@ -89,21 +83,6 @@ class Finding:
                 "length": self.length, "folder": str(self.folder) if self.folder else None,
                 "report": str(self.report_html) if self.report_html else None,
                 "trace": str(self.trace) if self.trace else None}
-
-
-@dataclass
-class ConfigRun:
-    """One configuration of a stage: a scenario, a proof, a fuzzed target."""
-
-    name: str
-    verdict: str                         # pass | fail | incomplete | error | n/a
-    seconds: float
-    coverage: dict[str, Any] = field(default_factory=dict)
-    detail: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "verdict": self.verdict, "seconds": round(self.seconds, 3),
-                "coverage": self.coverage, "detail": self.detail}
 
 
 @dataclass
@@ -203,6 +182,7 @@ class Campaign:
     seconds: float
     started: str
     out: Path
+    interrupted: bool = False    # Ctrl-C: the stage that was running is incomplete, later ones did not run
 
     @property
     def findings(self) -> list[Finding]:
@@ -217,14 +197,19 @@ class Campaign:
         return [s for r in self.runs for s in r.stages if s.status in ("incomplete", "error")]
 
     @property
-    def exit_status(self) -> int:
+    def result(self) -> Verdict:
+        """fail if a stage failed, else incomplete if one is incomplete, raised or was interrupted, else pass."""
         if self.failed:
-            return VIOLATION
-        return INCOMPLETE if self.incomplete else OK
+            return Verdict.FAIL
+        return Verdict.INCOMPLETE if self.incomplete or self.interrupted else Verdict.PASS
+
+    @property
+    def exit_status(self) -> int:
+        return EXIT[self.result]
 
     @property
     def verdict(self) -> str:
-        return {VIOLATION: "fail", INCOMPLETE: "incomplete", OK: "pass"}[self.exit_status]
+        return self.result.value
 
     def engines(self) -> list[str]:
         """Matrix columns, in stage order."""
@@ -238,35 +223,16 @@ class Campaign:
     def to_json(self) -> dict[str, Any]:
         return {"tool": "poolcheck", "command": "verify", "budget": self.budget, "verdict": self.verdict,
                 "exit_status": self.exit_status, "started": self.started, "seconds": round(self.seconds, 2),
-                "out": str(self.out),
+                "out": str(self.out), "interrupted": self.interrupted,
                 "variants": [{"variant": r.variant, "description": r.description,
                               "stages": [s.to_json() for s in r.stages]} for r in self.runs],
                 "violations": [dict(f.to_json(), variant=r.variant) for r in self.runs for f in r.findings]}
 
 
-# -- which properties an execution check covers ------------------------------------------------------
-def _has(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
+# -- from an engine's result to a stage's result ------------------------------------------------------------
 def checked_by_execution(target: str) -> list[str]:
     """The property ids a checked execution (poolcheck.replay.check_all) can report for ``target``."""
-    lin = _has("properties.linearizability")
-    if target == "dequeue":
-        ids = ["D1", "D2", "D3", "D4", "D6", "D7", "D8", "D9", "G1"] + (["D5"] if lin else [])
-    elif target == "chain":
-        ids = ["C1", "C2", "C3", "C5", "C6", "C7", "D1", "D2", "D6", "D9", "G1"] + (["C4"] if lin else [])
-    else:
-        ids = ["P1", "P2", "P3", "P5", "P6", "P7", "P8", "P9", "P11", "G1"]
-    return sorted(set(ids), key=_order)
-
-
-def _order(pid: str) -> int:
-    ids = [p.id for p in catalog.CATALOG]
-    return ids.index(pid) if pid in ids else len(ids)
+    return checked_properties(target)
 
 
 def _config_name(target: str, scenario: str, params: Params) -> str:
@@ -281,39 +247,27 @@ def _cells(checked: Iterable[str], findings: Sequence[Finding], incomplete: Iter
         cells[p] = INCOMPLETE_S
     for f in findings:
         cells[f.prop] = FAIL
-    return dict(sorted(cells.items(), key=lambda kv: _order(kv[0])))
-
-
-class _Feed:
-    """Turns the engines' progress callbacks (a dict, or done/total/what) into a Progress bar."""
-
-    _SKIP = ("done", "force", "seconds", "elapsed", "states_per_second")  # the bar shows its own time
-
-    def __init__(self, bar: Progress, prefix: str = "") -> None:
-        self.bar, self.prefix = bar, prefix
-
-    def __call__(self, *args: Any, **kw: Any) -> None:
-        fields: dict[str, Any] = {"at": self.prefix} if self.prefix else {}
-        if len(args) == 1 and isinstance(args[0], dict):
-            for k, v in args[0].items():
-                if isinstance(v, bool) or not isinstance(v, (int, float, str)) or k in self._SKIP:
-                    continue
-                fields[str(k)] = round(v, 1) if isinstance(v, float) else v
-            self.bar.update(None, False, **fields)
-        elif len(args) >= 2 and all(isinstance(a, int) for a in args[:2]):
-            self.bar.total = args[1] or None
-            if len(args) > 2:
-                fields["at"] = f"{self.prefix} {args[2]}".strip()
-            self.bar.update(args[0], False, **fields)
-        else:
-            self.bar.update(None, False, **{k: v for k, v in kw.items() if k not in ("done", "force")})
-
-    def update(self, *args: Any, **kw: Any) -> None:
-        self.bar.update(*args, **kw)
+    return dict(sorted(cells.items(), key=lambda kv: order(kv[0])))
 
 
 def _save(cx: Counterexample, ctx: Context) -> Path:
     return artifacts.save(cx, ctx.out)
+
+
+def stage_result(stage_name: str, res: EngineResult, ctx: Context, text: str) -> StageResult:
+    """A stage's result from its engine's: one finding (saved) per violated property, the shortest."""
+    best: dict[str, Any] = {}
+    for v in res.violations:
+        if v.prop not in best or (v.steps or 0) < (best[v.prop].steps or 0):
+            best[v.prop] = v
+    findings = [Finding(v.prop, res.engine, v.where, v.message,
+                        _save(v.counterexample, ctx) if v.counterexample is not None else None, v.steps,
+                        v.counterexample)
+                for v in sorted(best.values(), key=lambda v: order(v.prop))]
+    status = res.verdict.value
+    cells = _cells(res.checked, findings, [p for p in res.incomplete if p not in best])
+    return StageResult(stage_name, res.engine, status, cells, findings, res.configs, res.coverage, text,
+                       res.seconds, "; ".join(res.notes))
 
 
 # -- stage: sample ---------------------------------------------------------------------------------------
@@ -333,85 +287,15 @@ SAMPLE_CONFIGS: list[tuple[str, str, Params]] = [
 SAMPLE_RUNS = {"ci": 300, "thorough": 3000}
 
 
-def _scheduler(seed: int, nthreads: int, steps: int) -> Scheduler:
-    """Even runs uniformly random; odd runs PCT (Burckhardt et al., ASPLOS 2010) of depth 2..4 when available."""
-    if seed % 2 == 0 or not _has("properties.pct"):
-        return RandomScheduler(seed)
-    pct = importlib.import_module("properties.pct")
-    plan = pct.PCTPlan.random(nthreads, steps, 2 + (seed // 2) % 3, random.Random(seed))
-    sched: Scheduler = pct.PCT(plan)
-    return sched
-
-
-@stage("sample", "sample", "seeded random and PCT schedules of small scenarios, every run fully checked")
+@stage("sample", "sample", "seeded random and PCT schedules of small scenarios, every run fully checked",
+       module="poolcheck.engine.sample")
 def sample_stage(ctx: Context, bar: Progress) -> StageResult:
-    t0 = time.monotonic()
-    runs = SAMPLE_RUNS[ctx.budget]
-    bar.total = len(SAMPLE_CONFIGS) * runs
-    found: dict[str, Finding] = {}
-    configs: list[ConfigRun] = []
-    checked: set[str] = set()
-    undecided_total = 0
-    done = 0
-    for ci, (target, scenario, params) in enumerate(SAMPLE_CONFIGS):
-        c0 = time.monotonic()
-        name = _config_name(target, scenario, params)
-        checked |= set(checked_by_execution(target))
-        bad = undecided = 0
-        steps = 0
-        for i in range(runs):
-            seed = ctx.seed * 1_000_003 + ci * 10_007 + i
-            w = build(target, scenario, params, ctx.model)
-            k: Kernel = w.kernel()
-            watch = StateWatch(w)
-            sched = _scheduler(seed, len(w.programs), steps or 40)
-            while en := k.enabled():
-                k.step(sched.choose(en, k))
-                watch.observe(k)
-            steps = steps or len(k.schedule)
-            vs, why = check_all(w, k, watch)
-            if why:
-                undecided += 1
-            done += 1
-            bar.update(done, config=f"{ci + 1}/{len(SAMPLE_CONFIGS)}", violations=len(found))
-            if vs:
-                bad += 1
-            for v in vs:
-                if v.prop in found:
-                    continue
-                found[v.prop] = _shrunk_finding(ctx, target, w.scenario, params, k, v.prop, v.message, v.step,
-                                                name, seed)
-        undecided_total += undecided
-        configs.append(ConfigRun(name, FAIL if bad else PASS, time.monotonic() - c0,
-                                 {"executions": runs, "violating": bad, "undecided": undecided}))
-    findings = sorted(found.values(), key=lambda f: _order(f.prop))
-    status = FAIL if findings else PASS
-    total = runs * len(SAMPLE_CONFIGS)
-    text = f"{total:,} executions of {len(SAMPLE_CONFIGS)} scenarios"
-    note = (f"linearizability undecided (search budget) in {undecided_total} execution(s)" if undecided_total
-            else "")
-    return StageResult("sample", "sample", status, _cells(checked, findings), findings, configs,
-                       {"executions": total, "configurations": len(SAMPLE_CONFIGS), "undecided": undecided_total},
-                       text, time.monotonic() - t0, note)
-
-
-def _shrunk_finding(ctx: Context, target: str, scenario: Any, params: Params, k: Kernel, prop: str, message: str,
-                    step: int | None, config: str, seed: int) -> Finding:
-    """Shrink a sampled violation and save it; the unshrunk run is saved if shrinking cannot keep it."""
-    sh = shrink(target, scenario, params, ctx.model, k.schedule, prop, seed=seed)
-    if sh is not None:
-        cx = from_kernel(sh.kernel, target=target, scenario=str(sh.scenario), params=sh.params,
-                         variant=ctx.variant, prop=prop, message=sh.violation.message, engine="sample",
-                         violating_step=sh.violation.step,
-                         extra={"found_in": config, "seed": seed, "shrunk_from_steps": sh.steps_before,
-                                "shrink_runs": sh.runs})
-        kern = sh.kernel
-    else:
-        cx = from_kernel(k, target=target, scenario=str(scenario), params=params, variant=ctx.variant, prop=prop,
-                         message=message, engine="sample", violating_step=step, extra={"found_in": config,
-                                                                                        "seed": seed})
-        kern = k
-    return Finding(prop, "sample", config, cx.message, _save(cx, ctx), len(kern.schedule), cx)
+    """The sample engine (poolcheck.engine.sample) on SAMPLE_CONFIGS; each first violation shrunk."""
+    cfgs = [one_config(t, sc, p, _config_name(t, sc, p)) for t, sc, p in SAMPLE_CONFIGS]
+    res = engine.run("sample", ctx.variant, {"configs": cfgs, "seed": ctx.seed, "shrink": True},
+                     Budget(ctx.budget, runs=SAMPLE_RUNS[ctx.budget]), bar)
+    total = res.coverage["executions"]
+    return stage_result("sample", res, ctx, f"{total:,} executions of {len(cfgs)} scenarios")
 
 
 # -- stage: explore --------------------------------------------------------------------------------------
@@ -433,22 +317,19 @@ EXPLORE_MAX_STATES = {"ci": 400_000, "thorough": 5_000_000}
 
 
 def explore_configs(budget: str) -> list[tuple[str, str, str, Params]]:
-    """The budget's explorer configurations: ours plus proofs.explore.BENCH_CONFIGS (E1..E6).
+    """The budget's explorer configurations: ours plus proofs.bench_configs.BENCH_CONFIGS (E1..E6).
 
     ci takes the benchmark configurations whose stated time target is at most
     10 s; thorough takes all of them and EXPLORE_CONFIGS["thorough"].
     """
+    from proofs.bench_configs import BENCH_CONFIGS
+
     out = list(EXPLORE_CONFIGS["ci"])
     if budget == "thorough":
         out += list(EXPLORE_CONFIGS.get("thorough", []))
-    try:
-        bench = getattr(importlib.import_module("proofs.explore"), "BENCH_CONFIGS", None)
-    except ImportError:
-        bench = None
-    limits = {"ci": 10.0, "thorough": float("inf")}
-    for item, seconds in _bench_items(bench):
-        if seconds <= limits[budget]:
-            out.append(item)
+    limit = {"ci": 10.0, "thorough": float("inf")}[budget]
+    out += [(b.name, b.target, b.scenario, b.params) for b in BENCH_CONFIGS
+            if (b.target_seconds or 0.0) <= limit]
     seen: set[tuple[str, str, Params]] = set()
     unique = []
     for key, t, sc, p in out:
@@ -458,78 +339,17 @@ def explore_configs(budget: str) -> list[tuple[str, str, str, Params]]:
     return unique
 
 
-def _bench_items(bench: Any) -> list[tuple[tuple[str, str, str, Params], float]]:
-    """BENCH_CONFIGS as ((name, target, scenario, params), time target): objects or tuples, in a list or dict."""
-    if not bench:
-        return []
-    items = list(bench.items()) if isinstance(bench, dict) else [(None, b) for b in bench]
-    out = []
-    for key, b in items:
-        if isinstance(b, (tuple, list)):
-            parts = list(b)
-            if parts and isinstance(parts[0], str) and parts[0] not in ("dequeue", "chain", "pool"):
-                key, parts = parts[0], parts[1:]
-            if len(parts) >= 3 and isinstance(parts[2], Params):
-                out.append(((str(key), parts[0], parts[1], parts[2]), 0.0))
-        else:
-            t, sc, p = getattr(b, "target", None), getattr(b, "scenario", None), getattr(b, "params", None)
-            if isinstance(t, str) and isinstance(sc, str) and isinstance(p, Params):
-                secs = getattr(b, "target_seconds", 0.0)
-                out.append(((str(key or getattr(b, "name", "E")), t, sc, p),
-                            float(secs) if isinstance(secs, (int, float)) else 0.0))
-    return out
-
-
 @stage("explore", "explore", "every interleaving of each configuration (proofs.explore), shortest counterexamples",
        module="proofs.explore")
 def explore_stage(ctx: Context, bar: Progress) -> StageResult:
-    ex = importlib.import_module("proofs.explore")
-    t0 = time.monotonic()
-    cfgs = explore_configs(ctx.budget)
+    """The explore engine on the budget's configurations, each within EXPLORE_MAX_STATES."""
+    cfgs = [one_config(t, sc, p, f"{key}: {_config_name(t, sc, p)}") for key, t, sc, p in explore_configs(ctx.budget)]
     max_states = EXPLORE_MAX_STATES[ctx.budget]
-    best: dict[str, tuple[int, Any, str]] = {}
-    checked: set[str] = set()
-    incomplete: set[str] = set()
-    configs: list[ConfigRun] = []
-    states = transitions = depth = 0
-    vacuous: list[str] = []
-    bar.total = len(cfgs)
-    for i, (key, target, scenario, params) in enumerate(cfgs):
-        bar.update(i, config=key)
-        name = f"{key}: {_config_name(target, scenario, params)}"
-        res = ex.explore(target, scenario, params, ctx.model, max_states=max_states, progress=_Feed(bar, key))
-        props = checked_by_execution(target)
-        checked |= set(props)
-        if res.verdict == "incomplete":
-            incomplete |= set(props)
-        states += res.states
-        transitions += res.transitions
-        depth = max(depth, res.max_depth)
-        unreached = [g for g, ok in res.goals.items() if not ok]
-        detail = "" if not unreached else f"goal(s) never reached: {', '.join(unreached)}"
-        if res.verdict == "fail" and not res.violations:
-            vacuous.append(f"{key} ({', '.join(unreached)})")
-        for v in res.violations:
-            if v.prop not in best or v.length < best[v.prop][0]:
-                best[v.prop] = (v.length, v, name)
-        configs.append(ConfigRun(name, res.verdict, res.seconds,
-                                 {"states": res.states, "transitions": res.transitions, "depth": res.max_depth,
-                                  "complete": res.complete, "violations": [v.prop for v in res.violations]},
-                                 detail))
-    bar.update(len(cfgs))
-    findings = []
-    for prop, (length, v, name) in sorted(best.items(), key=lambda kv: _order(kv[0])):
-        findings.append(Finding(prop, "explore", name, v.message, _save(v.counterexample, ctx), length,
-                                v.counterexample))
-    status = FAIL if findings or vacuous else INCOMPLETE_S if incomplete else PASS
-    note = f"vacuous configuration(s), bounds too small: {'; '.join(vacuous)}" if vacuous else ""
-    if incomplete and not note:
-        note = f"max_states {max_states:,} reached before some configurations were complete"
-    text = (f"{states:,} states, {transitions:,} transitions, max depth {depth}, {len(cfgs)} configurations "
-            f"(max {max_states:,} states each)")
-    return StageResult("explore", "explore", status, _cells(checked, findings, incomplete - {f.prop for f in findings}),
-                       findings, configs, {"states": states, "transitions": transitions, "max_depth": depth,
-                                           "configurations": len(cfgs)}, text, time.monotonic() - t0, note)
+    res = engine.run("explore", ctx.variant, {"configs": cfgs}, Budget(ctx.budget, max_states=max_states), bar)
+    cov = res.coverage
+    text = (f"{cov['states']:,} states, {cov['transitions']:,} transitions, max depth {cov['max_depth']}, "
+            f"{len(cfgs)} configurations (max {max_states:,} states each)")
+    return stage_result("explore", res, ctx, text)
 
 
 # -- stage: fuzz -----------------------------------------------------------------------------------------
@@ -538,98 +358,22 @@ FUZZ_EXAMPLES = {"ci": 200, "thorough": 2000}
 
 @stage("fuzz", "fuzz", "Hypothesis-drawn scenarios and schedules, shrunk (properties.fuzz)", module="properties.fuzz")
 def fuzz_stage(ctx: Context, bar: Progress) -> StageResult:
-    fz = importlib.import_module("properties.fuzz")
-    t0 = time.monotonic()
-    targets = ("dequeue", "chain", "pool")
-    res = fz.fuzz(targets=targets, examples=FUZZ_EXAMPLES[ctx.budget], model=ctx.model, seed=ctx.seed, out=None,
-                  progress=_Feed(bar))
-    checked = {p for t in targets for p in checked_by_execution(t)}
-    findings = []
-    seen: set[str] = set()
-    for v in sorted(res.violations, key=lambda v: (_order(v.prop), getattr(v, "length", 0) or 0)):
-        if v.prop in seen:
-            continue
-        seen.add(v.prop)
-        cx = getattr(v, "counterexample", None)
-        folder = _save(cx, ctx) if isinstance(cx, Counterexample) else \
-            (Path(v.trace_path).parent if getattr(v, "trace_path", None) else None)
-        findings.append(Finding(v.prop, "fuzz", getattr(cx, "scenario", "") if cx else "", v.message, folder,
-                                getattr(v, "length", None), cx if isinstance(cx, Counterexample) else None))
-    verdict = str(getattr(res, "verdict", FAIL if findings else PASS))
-    if "pool" in targets:
-        checked.add("P4")  # the pool state machine checks Get's exact lookup order against the specification
-    incomplete = checked if verdict == "incomplete" else set()
-    configs = []
-    per_target = getattr(res, "per_target", None) or {}
-    for t, info in (per_target.items() if isinstance(per_target, dict) else []):
-        cov: dict[str, Any] = {}
-        secs = 0.0
-        if isinstance(info, dict):
-            for k, x in info.items():
-                if isinstance(x, dict):  # one search: machine, choices, pct
-                    cov[str(k)] = f"{x.get('verdict', '?')} ({x.get('examples', '?')} examples)"
-                    secs += float(x.get("seconds", 0.0) or 0.0)
-                elif k == "examples":
-                    cov["examples"] = x
-        configs.append(ConfigRun(str(t), str(info.get("verdict", PASS)) if isinstance(info, dict) else PASS, secs,
-                                 cov))
-    status = FAIL if findings or verdict == FAIL else INCOMPLETE_S if verdict == "incomplete" else PASS
-    examples = int(getattr(res, "examples_run", 0) or 0)
-    return StageResult("fuzz", "fuzz", status, _cells(checked, findings, incomplete), findings, configs,
-                       {"examples": examples}, f"{examples:,} examples over {', '.join(targets)}",
-                       time.monotonic() - t0)
+    """The fuzz engine on every target, FUZZ_EXAMPLES per search."""
+    res = engine.run("fuzz", ctx.variant, {"targets": ["dequeue", "chain", "pool"], "seed": ctx.seed},
+                     Budget(ctx.budget, examples=FUZZ_EXAMPLES[ctx.budget]), bar)
+    text = f"{res.coverage['examples']:,} examples over {', '.join(res.coverage['targets'])}"
+    return stage_result("fuzz", res, ctx, text)
 
 
 # -- stage: prove ----------------------------------------------------------------------------------------
 @stage("prove", "prove", "Z3 lemmas, bounded model checking and induction, CrossHair contracts (proofs.prove)",
        module="proofs.prove")
 def prove_stage(ctx: Context, bar: Progress) -> StageResult:
-    pv = importlib.import_module("proofs.prove")
-    t0 = time.monotonic()
-    results = pv.run_all(model=ctx.model, budget=ctx.budget, progress=_Feed(bar))
-    cells: dict[str, str] = {}
-    findings: list[Finding] = []
-    configs: list[ConfigRun] = []
-    depth = 0
-    unexpected: list[str] = []
-
-    def worst(pid: str, st: str) -> None:
-        rank = {PASS: 0, INCOMPLETE_S: 1, FAIL: 2}
-        if rank.get(st, 0) >= rank.get(cells.get(pid, PASS), 0):
-            cells[pid] = st
-    for r in results:
-        pid = getattr(r, "prop", None)
-        bound = getattr(r, "bound", None)
-        if isinstance(bound, int):
-            depth = max(depth, bound)
-        result, expected = str(r.result), str(getattr(r, "expected", "proved") or "proved")
-        if result == "n/a":
-            verdict = NA
-        elif result == expected:
-            verdict = PASS
-        elif result == "unknown":
-            verdict = INCOMPLETE_S
-        else:
-            verdict = FAIL
-            unexpected.append(f"{r.name}: {result} (expected {expected})")
-        configs.append(ConfigRun(str(r.name), verdict, float(getattr(r, "seconds", 0.0) or 0.0),
-                                 {"kind": getattr(r, "kind", ""), "result": result, "expected": expected,
-                                  "bound": bound}, str(getattr(r, "detail", "") or "")))
-        if not pid or verdict == NA:
-            continue
-        worst(str(pid), verdict)
-        cx = getattr(r, "counterexample", None)
-        if verdict == FAIL and result == "counterexample":
-            folder = _save(cx, ctx) if isinstance(cx, Counterexample) else None
-            msg = str(getattr(r, "detail", "") or f"{r.name} found a counterexample")
-            findings.append(Finding(str(pid), "prove", str(r.name), msg, folder,
-                                    len(cx.schedule) if isinstance(cx, Counterexample) else None,
-                                    cx if isinstance(cx, Counterexample) else None))
-    status = FAIL if unexpected else INCOMPLETE_S if INCOMPLETE_S in cells.values() else PASS
-    note = "; ".join(unexpected)
-    text = f"{len(results)} proofs and checks" + (f", bounded depth up to {depth}" if depth else "")
-    return StageResult("prove", "prove", status, dict(sorted(cells.items(), key=lambda kv: _order(kv[0]))), findings,
-                       configs, {"proofs": len(results), "proof_depth": depth}, text, time.monotonic() - t0, note)
+    """The prove engine: every proof row applicable to the variant."""
+    res = engine.run("prove", ctx.variant, {}, Budget(ctx.budget), bar)
+    depth = res.coverage["proof_depth"]
+    text = f"{res.coverage['proofs']} proofs and checks" + (f", bounded depth up to {depth}" if depth else "")
+    return stage_result("prove", res, ctx, text)
 
 
 # -- stage: mutants ----------------------------------------------------------------------------------------
@@ -640,22 +384,25 @@ MUTANT_ENGINES = {"ci": ("sample", "explore", "prove"), "thorough": ("sample", "
 @stage("mutants", "mutants", "every mutant through the engines (poolcheck.killmatrix): each must be killed",
        module="poolcheck.killmatrix", reference_only=True)
 def mutants_stage(ctx: Context, bar: Progress) -> StageResult:
-    km_mod = importlib.import_module("poolcheck.killmatrix")
+    """The kill matrix over MUTANT_ENGINES; it fails if a mutant survives or the reference is flagged."""
+    from poolcheck import killmatrix
+
     t0 = time.monotonic()
-    engines = tuple(e for e in MUTANT_ENGINES[ctx.budget] if not km_mod.engine_available(e))
-    km = km_mod.kill_matrix(engines=engines, budget=ctx.budget, out=ctx.out, progress=_Feed(bar))
+    engines = tuple(e for e in MUTANT_ENGINES[ctx.budget] if not engine.available(e))
+    km = killmatrix.kill_matrix(engines=engines, budget=ctx.budget, out=ctx.out, progress=bar)
     md, js = km.write(ctx.out, f"poolcheck verify --budget {ctx.budget}")
-    data = km.to_json()
-    score = data.get("score", {})
-    configs = [ConfigRun(r["name"], r["verdict"], float(r.get("time_to_kill") or 0.0),
-                         {"expected": r.get("expected"), "cells": {e: c.get("status") for e, c in
-                                                                   r.get("cells", {}).items()}})
-               for r in data.get("mutants", []) + ([data["reference"]] if data.get("reference") else [])]
-    status = PASS if km.ok else FAIL
-    text = (f"{score.get('killed', '?')}/{score.get('non_equivalent', '?')} non-equivalent mutants killed "
-            f"by {', '.join(engines)}")
+    configs = [ConfigRun(r.name, r.verdict, r.time_to_kill or 0.0,
+                         {"expected": list(r.variant.expected), "cells": {e: c.status for e, c in r.cells.items()}})
+               for r in km.rows + [km.reference]]
+    unfinished = [f"{r.name} ({e})" for r in km.rows + [km.reference] for e, c in r.cells.items()
+                  if c.status == "incomplete"]
+    status = FAIL if not km.ok else INCOMPLETE_S if unfinished else PASS
+    ne = km.non_equivalent
+    score = {"killed": sum(r.killed for r in ne), "non_equivalent": len(ne)}
+    text = f"{score['killed']}/{score['non_equivalent']} non-equivalent mutants killed by {', '.join(engines)}"
+    note = "; ".join(km.problems() + ([f"unfinished cells: {', '.join(unfinished)}"] if unfinished else []))
     return StageResult("mutants", "mutants", status, {}, [], configs, {"score": score}, text,
-                       time.monotonic() - t0, "; ".join(km.problems()), {"mutants.md": md.name, "mutants.json": js.name})
+                       time.monotonic() - t0, note, {"mutants.md": md.name, "mutants.json": js.name})
 
 
 @stage("study", "study", "the seed text's design claims, measured (poolcheck.study): victim tiers, padding, cleanup",
@@ -666,24 +413,39 @@ def study_stage(ctx: Context, bar: Progress) -> StageResult:
     if ctx.budget != "thorough":
         return StageResult("study", "study", PASS, {}, [], [], {}, "skipped on the ci budget (run with --budget "
                            "thorough, or poolcheck study)", time.monotonic() - t0)
-    study = importlib.import_module("poolcheck.study")
-    res = study.run_study("all", ctx.out)
+    res = engine.run("study", ctx.variant, {"which": "all", "out": str(ctx.out)}, Budget(ctx.budget), bar)
+    plots = list(res.data["plots"])
     links = {"study.md": "study/all.md"} if (ctx.out / "study" / "all.md").exists() else {}
-    links.update({Path(p).stem: p for p in res.plots})   # PNGs: summary.py embeds them as images
-    return StageResult("study", "study", PASS, {}, [], [], {"plots": len(res.plots)},
-                       f"{len(res.plots)} plots, tables in study/", time.monotonic() - t0, "", links)
+    links.update({Path(p).stem: p for p in plots})   # PNGs: summary.py embeds them as images
+    return StageResult("study", "study", PASS, {}, [], [], {"plots": len(plots)},
+                       f"{len(plots)} plots, tables in study/", res.seconds, "", links)
 
 
 # -- running -------------------------------------------------------------------------------------------------
+def _available(module: str) -> bool:
+    import importlib.util
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def run_stage(st: Stage, ctx: Context, index: int = 1, count: int = 1) -> StageResult:
-    """One stage on one variant, with its own progress bar; an engine that raises gives status ``error``."""
-    if st.module is not None and not _has(st.module):
+    """One stage on one variant, with its own progress; an engine that raises gives status ``error``.
+
+    A user's variant that breaks (VariantError) and Ctrl-C (KeyboardInterrupt) are not engine errors:
+    they propagate (exit 2 and 130).
+    """
+    if st.module is not None and not _available(st.module):
         return StageResult(st.name, st.engine, "unavailable", note=f"module {st.module} is not installed yet")
     title = f"verify {index}/{count} {st.name}" + ("" if ctx.is_reference else f" [{ctx.variant}]")
     t0 = time.monotonic()
     with Progress(title, enabled=ctx.progress) as bar:
+        bar.stage("started")
         try:
             res = st.fn(ctx, bar)
+        except engine.VariantError:
+            raise
         except Exception as e:  # an engine bug must not hide the other stages' results
             tb = traceback.extract_tb(e.__traceback__)
             where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
@@ -695,20 +457,36 @@ def run_stage(st: Stage, ctx: Context, index: int = 1, count: int = 1) -> StageR
 def run(models: Sequence[type[Model]], budget: str = "ci", out: Path = Path("reports"), seed: int = 0,
         only: Sequence[str] | None = None, progress: bool | None = None,
         on_stage: Callable[[str, StageResult], None] | None = None) -> Campaign:
-    """Run the campaign's stages (or those named in ``only``) on every model in ``models``."""
+    """Run the campaign's stages (or those named in ``only``) on every model in ``models``.
+
+    Ctrl-C ends the campaign early: the stage that was running is ``incomplete``
+    (never a pass), the result has ``interrupted`` set, and the caller decides
+    (``poolcheck verify`` writes the summary, then exits 130).
+    """
     if budget not in BUDGETS:
         raise ValueError(f"unknown budget {budget!r}: use one of {', '.join(BUDGETS)}")
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
     runs = []
+    interrupted = False
     for model in models:
         ctx = Context(model, budget, out, seed, progress)
         chosen = [s for s in STAGES if (only is None or s.name in only) and (not s.reference_only or ctx.is_reference)]
         results = []
         for i, st in enumerate(chosen, 1):
-            res = run_stage(st, ctx, i, len(chosen))
+            s0 = time.monotonic()
+            try:
+                res = run_stage(st, ctx, i, len(chosen))
+            except KeyboardInterrupt:
+                res = StageResult(st.name, st.engine, INCOMPLETE_S, seconds=time.monotonic() - s0,
+                                  note="interrupted (Ctrl-C) before the stage finished")
+                interrupted = True
             results.append(res)
             if on_stage is not None:
                 on_stage(ctx.variant, res)
+            if interrupted:
+                break
         runs.append(VariantRun(ctx.variant, model.description, results))
-    return Campaign(budget, runs, time.monotonic() - t0, started, out)
+        if interrupted:
+            break
+    return Campaign(budget, runs, time.monotonic() - t0, started, out, interrupted)

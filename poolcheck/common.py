@@ -15,8 +15,7 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from model.params import ParamError, Params
 from model.scenario import ScenarioError
@@ -26,7 +25,7 @@ from poolcheck.engine import Verdict, load_variant
 
 __all__ = ["OK", "VIOLATION", "USAGE", "INCOMPLETE", "INTERRUPTED", "EXIT", "UsageError", "BAD_INPUT", "add_common",
            "add_params", "params_from", "variant_from", "emit_json", "exit_status", "exit_code", "finish",
-           "check_out", "set_stdout"]
+           "check_out", "set_stdout", "load_variant"]
 
 OK, VIOLATION, USAGE, INCOMPLETE, INTERRUPTED = 0, 1, 2, 3, 130
 

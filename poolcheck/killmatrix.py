@@ -31,25 +31,22 @@ Engines (each optional: a missing module gives ``n/a`` cells and a note):
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import random
 import statistics
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.harness import World, build
-from model.kernel import Kernel, RoundRobin, ScheduleError, Scheduler
 from model.params import Params
 from model.scenario import ScenarioError
-from model.schedulers import RandomScheduler
-from model.tracefile import Counterexample, from_kernel, write_json_atomic, write_text_atomic
+from model.tracefile import Counterexample, write_json_atomic, write_text_atomic
 from model.variants import Model, registry, spec_of
-from properties.checks import check_execution
-from properties.invariants import Violation
+from poolcheck import engine as _engine
+from poolcheck.engine import Budget as EngineBudget
+from poolcheck.engine import EngineResult, Verdict, Violation
+from poolcheck.engine.explore import one_config
+from poolcheck.progress import NullProgress, ProgressSink
 
 __all__ = ["ENGINES", "DEFAULT_ENGINES", "BUDGETS", "Budget", "Cell", "Row", "KillMatrix", "kill_matrix", "mutants",
            "engine_available", "sample", "SCHEMA_VERSION"]
@@ -58,18 +55,6 @@ SCHEMA_VERSION = 1
 
 ENGINES = ("sample", "explore", "fuzz", "prove", "go-tests")
 DEFAULT_ENGINES = ("explore", "fuzz", "prove")
-
-_MODULES = {
-    "sample": "properties.checks",
-    "explore": "proofs.explore",
-    "fuzz": "properties.fuzz",
-    "prove": "proofs.prove",
-    "go-tests": "properties.conformance.gomutants",
-}
-
-Progress = Callable[[int, int, str], None]
-"""``progress(done, total, what)``: called before each (engine, variant) unit of work."""
-
 
 @dataclass(frozen=True)
 class Budget:
@@ -94,7 +79,7 @@ BUDGETS: dict[str, Budget] = {
 class Cell:
     """One engine's verdict on one variant.
 
-    status      "killed", "survived", "n/a" or "error"
+    status      "killed", "survived", "incomplete" (the engine's budget ran out first), "n/a" or "error"
     prop        the property the cell reports (an expected one when the engine found one)
     seconds     time to kill, from the start of this engine's run on this variant
     length      counterexample length in scheduling steps (the explorer's is the shortest)
@@ -169,7 +154,7 @@ class Row:
         if self.variant.equivalent:
             return "equivalent-refuted" if self.killed else "equivalent"
         if not self.killed:
-            return "survived"
+            return "incomplete" if any(c.status == "incomplete" for c in self.cells.values()) else "survived"
         if self.killed_by_expected:
             return "killed"
         # Go's tests report test names, not property ids: their kills say nothing about `expected`.
@@ -345,127 +330,36 @@ def _params_text(p: Params) -> str:
 
 # -- which variants --------------------------------------------------------
 def mutants(names: Iterable[str] | None = None) -> list[type[Model]]:
-    """The registered mutants (kind == "mutant"), in registry order, or those named."""
+    """The registered mutants (kind == "mutant"), in registry order, or those named.
+
+    A name may also be a variant spec (``path/to/file.py:Class`` or
+    ``package.module:Class``): a user's own mutant, loaded with the same
+    checks as ``--variant`` (poolcheck.engine.load_variant).
+    """
     reg = registry()
     muts = [cls for cls in reg.values() if cls.kind == "mutant"]
     if names is None:
         return muts
     wanted = list(names)
-    unknown = [n for n in wanted if n not in reg or reg[n].kind != "mutant"]
+    unknown = [n for n in wanted if ":" not in n and (n not in reg or reg[n].kind != "mutant")]
     if unknown:
-        raise ValueError(f"unknown mutant(s) {', '.join(unknown)}: use one of {', '.join(c.name for c in muts)}")
-    return [reg[n] for n in wanted]
+        raise ValueError(f"unknown mutant(s) {', '.join(unknown)}: use one of {', '.join(c.name for c in muts)}, "
+                         f"or path/to/file.py:Class")
+    return [_engine.load_variant(n) if ":" in n else reg[n] for n in wanted]
 
 
 def engine_available(engine: str) -> str:
     """"" if ``engine`` can run, else the reason it cannot."""
-    mod = _MODULES.get(engine)
-    if mod is None:
-        return f"unknown engine (use {', '.join(ENGINES)})"
-    try:
-        if importlib.util.find_spec(mod) is None:
-            return f"module {mod} is not installed yet"
-    except ModuleNotFoundError:
-        return f"module {mod} is not installed yet"
-    return ""
+    return _engine.available(engine)
 
 
-# -- the sample engine -----------------------------------------------------
-def _scheduler(i: int, nthreads: int, steps: int) -> Scheduler:
-    """Run i's scheduler: even runs uniformly random, odd runs PCT of depth 2, 3, 4 in turn."""
-    if i % 2 == 0:
-        return RandomScheduler(i)
-    try:
-        pct = importlib.import_module("properties.pct")
-    except ImportError:
-        return RandomScheduler(i)
-    plan = pct.PCTPlan.random(nthreads, steps, 2 + (i // 2) % 3, random.Random(i))
-    sched: Scheduler = pct.PCT(plan)
-    return sched
-
-
-def _sequential_length(world: World) -> int:
-    k = world.kernel(track_races=False, record_trace=False)
-    try:
-        k.run_sequential()
-    except ScheduleError:
-        k = world.kernel(track_races=False, record_trace=False)
-        k.run(RoundRobin())
-    return max(1, len(k.schedule))
-
-
-def _undecided() -> tuple[type[BaseException], ...]:
-    try:
-        lin = importlib.import_module("properties.linearizability")
-    except ImportError:
-        return ()
-    exc = getattr(lin, "Undecided", None)
-    return (exc,) if isinstance(exc, type) and issubclass(exc, BaseException) else ()
-
-
-def sample(variant: type[Model], witness: tuple[str, str, Params], *, runs: int, seconds: float,
-           expected: Sequence[str] = (), out: Path | None = None) -> Cell:
-    """The sample engine on one witness: seeded runs until every ``expected`` property is seen.
-
-    With no ``expected`` (the reference, or an equivalent mutant) it stops at
-    the first violation. Run i uses seed i, so every result reproduces.
-    """
-    target, scenario, params = witness
-    t0 = time.monotonic()
-    try:
-        w0 = build(target, scenario, params, variant)
-    except ScenarioError as e:
-        return Cell("sample", "n/a", note=f"the witness is not a valid scenario for {variant.name}: {e}")
-    steps = _sequential_length(w0)
-    undecided = _undecided()
-    found: dict[str, dict[str, Any]] = {}
-    first: tuple[Violation, Kernel, float] | None = None
-    best: tuple[Violation, Kernel, float] | None = None
-    skipped = 0
-    done = 0
-    for i in range(runs):
-        if time.monotonic() - t0 > seconds:
-            break
-        w = build(target, scenario, params, variant)
-        k = w.kernel()
-        k.run(_scheduler(i, len(w.programs), steps))
-        done += 1
-        try:
-            vs = check_execution(w, k)
-        except undecided:
-            skipped += 1
-            continue
-        now = time.monotonic() - t0
-        for v in vs:
-            if v.prop not in found:
-                found[v.prop] = {"seconds": round(now, 4), "length": len(k.schedule), "seed": i}
-                if first is None:
-                    first = (v, k, now)
-                if best is None and v.prop in expected:
-                    best = (v, k, now)
-        if found and (not expected or set(expected) <= set(found)):
-            break
-    runtime = time.monotonic() - t0
-    note = f"{done} runs" + (f", {skipped} undecided" if skipped else "")
-    pick = best or first
-    if pick is None:
-        return Cell("sample", "survived", note=note, runtime=runtime)
-    v, k, t = pick
-    path = None
-    if out is not None:
-        cx = from_kernel(k, target=target, scenario=scenario, params=params, variant=spec_of(variant), prop=v.prop,
-                         message=v.message, engine="sample", violating_step=v.step)
-        path = _save(cx, out)
-    return Cell("sample", "killed", prop=v.prop, seconds=t, length=len(k.schedule), properties=found,
-                counterexample=path, note=note, runtime=runtime)
-
-
+# -- cells: every engine through poolcheck.engine --------------------------
 def _save(cx: Counterexample, out: Path) -> str | None:
     """Save a counterexample folder; None if that fails (a kill stays a kill without its report)."""
     from poolcheck import artifacts
     try:
         return str(artifacts.save(cx, out) / "trace.json")
-    except Exception:  # rendering is another module's job; never let it void a kill
+    except OSError:
         try:
             path = out / artifacts.folder_name(cx) / "trace.json"
             write_json_atomic(path, cx.to_json())
@@ -474,178 +368,103 @@ def _save(cx: Counterexample, out: Path) -> str | None:
             return None
 
 
-# -- adapters to the other engines -------------------------------------------
-def _steps(v: Any) -> int | None:
-    """A violation's counterexample length in scheduling steps (its trace's schedule), else its own length."""
-    cx = getattr(v, "counterexample", None)
-    if isinstance(cx, Counterexample) and cx.schedule:
-        return len(cx.schedule)
-    ln = getattr(v, "length", None)
-    return ln if isinstance(ln, int) else None
-
-
-def _pick(violations: Sequence[Any], expected: Sequence[str]) -> Any:
-    """The violation a cell reports: the shortest of an expected property, else the shortest."""
-    exp = [v for v in violations if getattr(v, "prop", None) in expected]
-    pool = exp or list(violations)
-    return min(pool, key=lambda v: (getattr(v, "length", None) is None, getattr(v, "length", 0) or 0))
-
-
-def _props_of(violations: Sequence[Any], t: float | None) -> dict[str, dict[str, Any]]:
+def _props(vs: Sequence[Violation]) -> dict[str, dict[str, Any]]:
+    """Every property seen, with its earliest time and shortest length."""
     out: dict[str, dict[str, Any]] = {}
-    for v in violations:
-        p = getattr(v, "prop", None)
-        if p is None:
-            continue
-        ln = getattr(v, "length", None)
-        cur = out.get(p)
-        if cur is None or (ln is not None and (cur["length"] is None or ln < cur["length"])):
-            out[p] = {"seconds": _r4(t), "length": ln}
+    for v in vs:
+        cur = out.get(v.prop)
+        if cur is None or (v.steps is not None and (cur["length"] is None or v.steps < cur["length"])):
+            out[v.prop] = {"seconds": _r4(v.seconds), "length": v.steps,
+                           **({"proof": v.detail["proof"]} if "proof" in v.detail else {})}
     return out
 
 
-def _cx_path(v: Any, out: Path | None) -> str | None:
-    tp = getattr(v, "trace_path", None)
-    if tp:
-        return str(tp)
-    cx = getattr(v, "counterexample", None)
-    if isinstance(cx, Counterexample) and out is not None:
-        return _save(cx, out)
-    return None
+def cell_of(res: EngineResult, expected: Sequence[str], out: Path | None, note: str = "") -> Cell:
+    """A kill-matrix cell from an engine's result: killed (by an expected property first), incomplete,
+    survived or n/a."""
+    if res.violations:
+        v = res.first_of(expected) if res.engine != "prove" else \
+            next((x for x in res.violations if x.prop in expected), res.violations[0])
+        path = _save(v.counterexample, out) if v.counterexample is not None and out is not None else None
+        prop = v.prop
+        return Cell(res.engine, "killed", prop=prop, seconds=v.seconds if v.seconds is not None else res.seconds,
+                    length=v.steps, properties=_props(res.violations), counterexample=path,
+                    note=note or str(v.detail.get("proof", "")), runtime=res.seconds)
+    if res.verdict is Verdict.INCOMPLETE:
+        return Cell(res.engine, "incomplete", note="; ".join([note] + res.notes).strip("; "), runtime=res.seconds)
+    return Cell(res.engine, "survived", note=note, runtime=res.seconds)
 
 
-def _explore(variant: type[Model], witness: tuple[str, str, Params], budget: Budget, expected: Sequence[str],
-             out: Path | None) -> Cell:
-    ex = importlib.import_module("proofs.explore")
+def _stats(res: EngineResult) -> str:
+    c = res.coverage
+    return f"{c.get('states', 0):,} states, {c.get('transitions', 0):,} transitions, {c.get('max_depth', 0):,} depth"
+
+
+def sample(variant: type[Model], witness: tuple[str, str, Params], *, runs: int, seconds: float,
+           expected: Sequence[str] = (), out: Path | None = None, progress: ProgressSink | None = None) -> Cell:
+    """The sample engine on one witness: seeded runs until every ``expected`` property is seen.
+
+    With no ``expected`` (the reference, or an equivalent mutant) it stops at
+    the first violation. ``seconds`` caps the CPU time. Run i uses seed i.
+    """
     target, scenario, params = witness
-    t0 = time.monotonic()
     try:
-        res = ex.explore(target, scenario, params, variant, reduction=True, max_states=budget.explore_states,
-                         progress=None)
+        res = _engine.run("sample", spec_of(variant),
+                          {"configs": [one_config(target, scenario, params)], "stop": "expected",
+                           "expected": list(expected)},
+                          EngineBudget("ci", runs=runs, cpu_seconds=seconds), progress)
     except ScenarioError as e:
-        return Cell("explore", "n/a", note=f"the witness is not a valid scenario for {variant.name}: {e}")
-    runtime = time.monotonic() - t0
-    vs = list(getattr(res, "violations", []) or [])
-    verdict = str(getattr(res, "verdict", ""))
-    stats = _explore_stats(res)
-    if vs:
-        v = _pick(vs, expected)
-        t = getattr(res, "time_to_first_violation", None)
-        t = runtime if t is None else float(t)
-        return Cell("explore", "killed", prop=v.prop, seconds=t, length=getattr(v, "length", None),
-                    properties=_props_of(vs, t), counterexample=_cx_path(v, out), note=stats, runtime=runtime)
-    if verdict == "incomplete":
-        return Cell("explore", "survived", note=f"incomplete: {stats}", runtime=runtime)
-    return Cell("explore", "survived", note=stats, runtime=runtime)
+        return Cell("sample", "n/a", note=f"the witness is not a valid scenario for {variant.name}: {e}")
+    c = res.configs[0].coverage
+    note = f"{c['executions']} runs" + (f", {c['undecided']} undecided" if c["undecided"] else "")
+    return cell_of(res, expected, out, note)
 
 
-def _explore_stats(res: Any) -> str:
-    parts = []
-    for name in ("states", "transitions", "depth"):
-        v = getattr(res, name, None)
-        if isinstance(v, int):
-            parts.append(f"{v:,} {name}")
-    return ", ".join(parts)
-
-
-def _fuzz(variant: type[Model], witness: tuple[str, str, Params], budget: Budget, expected: Sequence[str],
-          out: Path | None) -> Cell:
-    fz = importlib.import_module("properties.fuzz")
-    t0 = time.monotonic()
-    res = fz.fuzz((witness[0],), budget.fuzz_examples, variant, 0, out if out is not None else Path("reports"), None)
-    runtime = time.monotonic() - t0
-    vs = list(getattr(res, "violations", []) or [])
-    if vs:
-        v = _pick(vs, expected)
-        t = getattr(res, "time_to_first_violation", None)
-        t = runtime if t is None else float(t)
-        props = {p: {**d, "length": _steps(next(x for x in vs if x.prop == p))} for p, d in _props_of(vs, t).items()}
-        return Cell("fuzz", "killed", prop=v.prop, seconds=t, length=_steps(v), properties=props,
-                    counterexample=_cx_path(v, out), runtime=runtime)
-    verdict = str(getattr(res, "verdict", ""))
-    return Cell("fuzz", "survived", note="incomplete" if verdict == "incomplete" else "", runtime=runtime)
-
-
-def _prove(variant: type[Model], budget_name: str, expected: Sequence[str], out: Path | None) -> Cell:
-    pv = importlib.import_module("proofs.prove")
-    t0 = time.monotonic()
-    results = list(pv.run_all(only=None, model=variant, budget=budget_name, progress=None))
-    runtime = time.monotonic() - t0
-    applicable = [r for r in results if str(getattr(r, "result", "")) != "n/a"]
-    if not applicable:
-        return Cell("prove", "n/a", note="no proof encodes this variant", runtime=runtime)
-    elapsed = 0.0
-    kills: list[tuple[Any, float]] = []
-    for r in results:
-        elapsed += float(getattr(r, "seconds", 0.0) or 0.0)
-        if str(getattr(r, "result", "")) == "counterexample" and \
-                str(getattr(r, "expected", "proved") or "proved") == "proved":
-            kills.append((r, elapsed))
-    if not kills:
-        unknown = sum(str(getattr(r, "result", "")) == "unknown" for r in applicable)
-        note = f"{len(applicable) - unknown} proofs hold" + (f", {unknown} unknown" if unknown else "")
-        return Cell("prove", "survived", note=note, runtime=runtime)
-
-    def pid(r: Any) -> str:
-        return str(getattr(r, "prop", None) or getattr(r, "name", "?"))
-
-    def length(r: Any) -> int | None:
-        cx = getattr(r, "counterexample", None)
-        if isinstance(cx, Counterexample) and cx.schedule:
-            return len(cx.schedule)
-        b = getattr(r, "bound", None)
-        return b if isinstance(b, int) else None
-
-    props: dict[str, dict[str, Any]] = {}
-    for r, t in kills:
-        props.setdefault(pid(r), {"seconds": _r4(t), "length": length(r), "proof": str(getattr(r, "name", ""))})
-    r, t = next(((r, t) for r, t in kills if pid(r) in expected), kills[0])
-    cx = getattr(r, "counterexample", None)
-    path = _save(cx, out) if isinstance(cx, Counterexample) and out is not None else None
-    return Cell("prove", "killed", prop=pid(r), seconds=t, length=length(r), properties=props, counterexample=path,
-                note=str(getattr(r, "name", "")), runtime=runtime)
-
-
-def _go_tests(variant: type[Model]) -> Cell:
-    gm = importlib.import_module("properties.conformance.gomutants")
-    t0 = time.monotonic()
-    res = gm.run_go_tests(variant.name, race=False)
-    runtime = time.monotonic() - t0
-    if res is None:
-        return Cell("go-tests", "n/a", note="no Go counterpart", runtime=runtime)
-    secs = float(getattr(res, "seconds", runtime))
-    test = getattr(res, "test", None)
-    if getattr(res, "killed", False):
-        status = str(getattr(res, "status", "") or "killed")
-        shown = f"{test} {status}" if status != "killed" and test else test
-        return Cell("go-tests", "killed", prop=shown, seconds=secs, note=status, runtime=runtime)
-    return Cell("go-tests", "survived", seconds=None, note="Go's tests pass", runtime=runtime)
-
-
-# -- the matrix -------------------------------------------------------------
 def _run_cell(engine: str, variant: type[Model], budget_name: str, out: Path | None,
-              witness: tuple[str, str, Params] | None = None) -> Cell:
+              witness: tuple[str, str, Params] | None = None, progress: ProgressSink | None = None) -> Cell:
     b = BUDGETS[budget_name]
     w = witness if witness is not None else variant.witness
     expected = variant.expected
-    needs_witness = engine in ("sample", "explore", "fuzz")
-    if needs_witness and w is None:
+    spec = spec_of(variant)
+    if engine in ("sample", "explore", "fuzz") and w is None:
         return Cell(engine, "n/a", note="the variant has no witness")
     try:
         if engine == "sample":
             assert w is not None
             runs = b.sample_runs if variant.kind == "mutant" else b.reference_runs
-            return sample(variant, w, runs=runs, seconds=b.sample_seconds, expected=expected, out=out)
+            return sample(variant, w, runs=runs, seconds=b.sample_seconds, expected=expected, out=out,
+                          progress=progress)
         if engine == "explore":
             assert w is not None
-            return _explore(variant, w, b, expected, out)
+            try:
+                res = _engine.run("explore", spec, {"configs": [one_config(*w)]},
+                                  EngineBudget(budget_name, max_states=b.explore_states or 0), progress)
+            except ScenarioError as e:
+                return Cell("explore", "n/a", note=f"the witness is not a valid scenario for {variant.name}: {e}")
+            return cell_of(res, expected, out, _stats(res))
         if engine == "fuzz":
             assert w is not None
-            return _fuzz(variant, w, b, expected, out)
+            res = _engine.run("fuzz", spec, {"targets": [w[0]], "seed": 0},
+                              EngineBudget(budget_name, examples=b.fuzz_examples), progress)
+            return cell_of(res, expected, out)
         if engine == "prove":
-            return _prove(variant, budget_name, expected, out)
+            res = _engine.run("prove", spec, {}, EngineBudget(budget_name), progress)
+            if not res.coverage.get("applicable"):
+                return Cell("prove", "n/a", note="no proof encodes this variant", runtime=res.seconds)
+            if not res.violations and res.verdict is not Verdict.INCOMPLETE:
+                return Cell("prove", "survived", note=f"{res.coverage['applicable']} proofs hold", runtime=res.seconds)
+            return cell_of(res, expected, out)
         if engine == "go-tests":
-            return _go_tests(variant)
+            res = _engine.run("go-tests", spec, {}, EngineBudget(budget_name), progress)
+            if not res.data.get("applicable"):
+                return Cell("go-tests", "n/a", note="no Go counterpart", runtime=res.seconds)
+            if res.violations:
+                v = res.violations[0]
+                return Cell("go-tests", "killed", prop=v.prop, seconds=res.data.get("seconds"),
+                            note=str(res.data.get("status", "")), runtime=res.seconds)
+            return Cell("go-tests", "survived", note="Go's tests pass", runtime=res.seconds)
+    except _engine.VariantError:
+        raise
     except Exception as e:  # an engine's failure is reported in its cell, never as a kill
         return Cell(engine, "error", note=f"{type(e).__name__}: {e}")
     raise ValueError(f"unknown engine {engine!r}")
@@ -667,13 +486,13 @@ def _merge_reference(cells: list[Cell], engine: str) -> Cell:
     if len(cells) == 1:
         return Cell(engine, cells[0].status, note=cells[0].note, runtime=runtime)
     ran = sum(c.status == "survived" for c in cells)
-    inc = sum("incomplete" in c.note for c in cells)
+    inc = sum(c.status == "incomplete" for c in cells)
     note = f"clean on {ran} witness(es)" + (f", {inc} incomplete" if inc else "")
-    return Cell(engine, "survived", note=note, runtime=runtime)
+    return Cell(engine, "incomplete" if inc else "survived", note=note, runtime=runtime)
 
 
 def kill_matrix(engines: Sequence[str] = DEFAULT_ENGINES, budget: str = "ci", out: Path | None = Path("reports"),
-                progress: Progress | None = None, only: Iterable[str] | None = None,
+                progress: ProgressSink | None = None, only: Iterable[str] | None = None,
                 reference: bool = True) -> KillMatrix:
     """Run every mutant (or those in ``only``) through every engine; write nothing but counterexamples.
 
@@ -696,14 +515,18 @@ def kill_matrix(engines: Sequence[str] = DEFAULT_ENGINES, budget: str = "ci", ou
                  "fuzz": len({w[0] for w in witnesses}), "prove": 1, "go-tests": 1}
     total = len(muts) * len(engines) + (sum(ref_units[e] for e in engines) if reference else 0)
     done = 0
+    bar: ProgressSink = progress if progress is not None else NullProgress()
+
+    def cell(e: str, variant: type[Model], what: str, witness: tuple[str, str, Params] | None = None) -> Cell:
+        nonlocal done
+        bar.stage(f"{what} ({done + 1}/{total})")
+        done += 1
+        return _run_cell(e, variant, budget, cx_out, witness)
     rows = []
     for m in muts:
         row = Row(m)
         for e in engines:
-            if progress is not None:
-                progress(done, total, f"{e} {m.name}")
-            row.cells[e] = Cell(e, "n/a", note=avail[e]) if avail[e] else _run_cell(e, m, budget, cx_out)
-            done += 1
+            row.cells[e] = Cell(e, "n/a", note=avail[e]) if avail[e] else cell(e, m, f"{e} {m.name}")
         rows.append(row)
     ref = Row(Model)
     if reference:
@@ -714,22 +537,11 @@ def kill_matrix(engines: Sequence[str] = DEFAULT_ENGINES, budget: str = "ci", ou
             cells: list[Cell] = []
             if e in ("sample", "explore"):
                 for w in witnesses:
-                    if progress is not None:
-                        progress(done, total, f"{e} reference on {w[0]} {w[1]!r}")
-                    cells.append(_run_cell(e, Model, budget, cx_out, w))
-                    done += 1
+                    cells.append(cell(e, Model, f"{e} reference on {w[0]} {w[1]!r}", w))
             elif e == "fuzz":
                 for tgt in sorted({w[0] for w in witnesses}):
-                    if progress is not None:
-                        progress(done, total, f"fuzz reference on {tgt}")
-                    cells.append(_run_cell(e, Model, budget, cx_out, (tgt, "", Params())))
-                    done += 1
+                    cells.append(cell(e, Model, f"fuzz reference on {tgt}", (tgt, "", Params())))
             else:
-                if progress is not None:
-                    progress(done, total, f"{e} reference")
-                cells.append(_run_cell(e, Model, budget, cx_out))
-                done += 1
+                cells.append(cell(e, Model, f"{e} reference"))
             ref.cells[e] = _merge_reference(cells, e)
-    if progress is not None:
-        progress(total, total, "done")
     return KillMatrix(engines, budget, rows, ref, avail, time.monotonic() - t0)

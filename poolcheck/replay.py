@@ -24,12 +24,16 @@ from model.kernel import Kernel, RoundRobin
 from model.params import ParamError
 from model.scenario import ScenarioError
 from model.tracefile import Counterexample, TraceFileError
-from model.variants import Model, resolve
+from model.variants import Model, registry, resolve
+from properties import catalog
 from properties import invariants as inv
 from properties.checks import check_execution
 from properties.invariants import Violation
 
-__all__ = ["ReplayResult", "replay", "build_world", "StateWatch", "check_all"]
+__all__ = ["ReplayResult", "replay", "build_world", "StateWatch", "check_all", "load_trace", "needs_trust",
+           "MAX_TRACE_BYTES"]
+
+MAX_TRACE_BYTES = 64 * 1024 * 1024
 
 # Called after every scheduling point with the kernel (reports snapshot memory here).
 StepHook = Callable[[Kernel], None]
@@ -107,6 +111,52 @@ def check_all(world: World, k: Kernel, watch: StateWatch | None = None) -> tuple
         have = {v.prop for v in vs}
         vs = vs + [v for v in watch.violations if v.prop not in have]
     return vs, note
+
+
+def load_trace(path: str) -> Counterexample:
+    """A trace.json read defensively: TraceFileError (one line) for a file that is not a replayable trace.
+
+    Beyond model.tracefile.load's checks: the file's size, binary content,
+    JSON nested too deeply to parse, a property the catalog does not know and
+    an empty schedule are all refused before anything runs.
+    """
+    import json
+    import os
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        size = os.stat(p).st_size
+        if p.is_dir():
+            raise TraceFileError(f"{p} is a directory: give the trace.json inside it")
+        if size > MAX_TRACE_BYTES:
+            raise TraceFileError(f"{p} is {size:,} bytes: larger than any trace poolcheck writes")
+        raw = p.read_bytes()
+    except OSError as e:
+        raise TraceFileError(f"cannot read {p}: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TraceFileError(f"{p} is not a text file (not UTF-8): not a poolcheck trace") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise TraceFileError(f"{p} is not valid JSON (line {e.lineno}: {e.msg}); the file may be truncated") from None
+    except RecursionError:
+        raise TraceFileError(f"{p} nests JSON too deeply to read: not a poolcheck trace") from None
+    cx = Counterexample.from_json(data)
+    known = {pr.id for pr in catalog.CATALOG}
+    if cx.prop not in known:
+        raise TraceFileError(f"{p} names the property {cx.prop!r}, which is not in the catalog "
+                             f"(properties/catalog.py)")
+    if not cx.schedule:
+        raise TraceFileError(f"{p} has an empty schedule: there is nothing to replay")
+    return cx
+
+
+def needs_trust(cx: Counterexample) -> bool:
+    """True when replaying ``cx`` on its recorded variant would import code the trace names (not built in)."""
+    return cx.variant.strip() not in registry()
 
 
 def build_world(cx: Counterexample, model: type[Model]) -> World:

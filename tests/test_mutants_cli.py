@@ -176,36 +176,25 @@ def test_a_bad_variant_file_is_a_clear_error_with_exit_2(tmp_path: Path, capsys:
     assert len(lines) == 1 and lines[0].startswith("poolcheck: error:") and fragment in lines[0], err
 
 
-# -- the engines' contracts (fakes: the matrix must read what the engines promise) ---------------------------
-def _fake_module(monkeypatch: pytest.MonkeyPatch, name: str, **attrs: object) -> None:
-    import importlib.machinery
-    import sys
-    import types
-    mod = types.ModuleType(name)
-    mod.__spec__ = importlib.machinery.ModuleSpec(name, None)
-    for k, v in attrs.items():
-        setattr(mod, k, v)
-    monkeypatch.setitem(sys.modules, name, mod)
-
-
-class _Proof:
-    def __init__(self, name: str, prop: str, result: str, seconds: float, expected: str = "proved") -> None:
-        self.name, self.prop, self.result, self.seconds, self.expected = name, prop, result, seconds, expected
-        self.bound = 4
-        self.counterexample = None
+# -- the engines' contracts: the matrix reads the engines' own result types (the engine call replaced) -------------
+def _proof(name: str, prop: str, result: str, seconds: float, expected: str = "proved") -> object:
+    from proofs.prove import ProofResult
+    return ProofResult(name, "bmc", result, expected, seconds, "", 4, None, prop)
 
 
 def test_prove_cells_follow_the_run_all_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    import proofs.prove as pv
+
     def run_all(only: object = None, model: type[Model] = Model, budget: str = "ci",
-                progress: object = None) -> list[_Proof]:
+                progress: object = None) -> list[object]:
         if model.name == "get-keeps-private":
-            return [_Proof("lemma-a", "D1", "proved", 0.5), _Proof("pool-bmc", "P1", "counterexample", 0.25),
-                    _Proof("expected-cx", "D5", "counterexample", 0.1, expected="counterexample")]
+            return [_proof("lemma-a", "D1", "proved", 0.5), _proof("pool-bmc", "P1", "counterexample", 0.25),
+                    _proof("expected-cx", "D5", "counterexample", 0.1, expected="counterexample")]
         if model.name == "push-no-typ-check":
-            return [_Proof("lemma-a", "D1", "n/a", 0.0)]
-        return [_Proof("lemma-a", "D1", "proved", 0.5), _Proof("expected-cx", "D5", "counterexample", 0.1,
+            return [_proof("lemma-a", "D1", "n/a", 0.0)]
+        return [_proof("lemma-a", "D1", "proved", 0.5), _proof("expected-cx", "D5", "counterexample", 0.1,
                                                                expected="counterexample")]
-    _fake_module(monkeypatch, "proofs.prove", run_all=run_all)
+    monkeypatch.setattr(pv, "run_all", run_all)
     km = killmatrix.kill_matrix(engines=("prove",), only=["get-keeps-private", "push-no-typ-check",
                                                          "full-check-off-by-one"], out=None)
     cells = {r.name: r.cells["prove"] for r in km.rows}
@@ -218,15 +207,16 @@ def test_prove_cells_follow_the_run_all_contract(monkeypatch: pytest.MonkeyPatch
 
 
 def test_go_tests_cells_follow_the_run_go_tests_contract(monkeypatch: pytest.MonkeyPatch) -> None:
-    class _Res:
-        def __init__(self, killed: bool, test: str | None, status: str) -> None:
-            self.killed, self.test, self.seconds, self.status = killed, test, 1.5, status
+    import properties.conformance.gomutants as gm
 
-    def run_go_tests(name: str, race: bool = False) -> _Res | None:
-        return {"get-keeps-private": _Res(True, "TestPool", "killed"),
-                "poptail-no-zero": _Res(True, "TestPoolDequeue", "timeout"),
-                "reference": _Res(False, None, "survived")}.get(name)
-    _fake_module(monkeypatch, "properties.conformance.gomutants", run_go_tests=run_go_tests)
+    def res(name: str, killed: bool, test: str | None, status: str) -> gm.GoTestResult:
+        return gm.GoTestResult(name, killed, test, 1.5, "", status)
+
+    def run_go_tests(name: str, race: bool = False, short: bool = True) -> gm.GoTestResult | None:
+        return {"get-keeps-private": res(name, True, "TestPool", "killed"),
+                "poptail-no-zero": res(name, True, "TestPoolDequeue", "timeout"),
+                "reference": res(name, False, None, "survived")}.get(name)
+    monkeypatch.setattr(gm, "run_go_tests", run_go_tests)
     km = killmatrix.kill_matrix(engines=("go-tests",), only=["get-keeps-private", "poptail-no-zero",
                                                             "two-producers"], out=None)
     cells = {r.name: r.cells["go-tests"] for r in km.rows}

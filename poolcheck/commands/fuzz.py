@@ -1,4 +1,4 @@
-"""poolcheck fuzz: the Hypothesis engine outside pytest (properties/fuzz.py).
+"""poolcheck fuzz: the Hypothesis engine outside pytest (the fuzz engine over properties/fuzz.py).
 
 For each target, three searches of --examples examples each: the layer's
 state machine against its sequential specification, concurrent scenarios
@@ -16,10 +16,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from model.variants import spec_of
-from poolcheck.common import INCOMPLETE, OK, VIOLATION, UsageError, add_common, emit_json, variant_from
+from poolcheck import artifacts, engine
+from poolcheck.common import UsageError, add_common, finish, variant_from
 from poolcheck.progress import Progress
-from properties.fuzz import SEARCHES, TARGETS, FuzzResult, fuzz
+from properties.fuzz import SEARCHES, TARGETS
 
 NAME = "fuzz"
 HELP = "run the Hypothesis state machines and concurrent scenario searches (bursts and PCT), shrink failures"
@@ -57,37 +57,39 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--examples {args.examples}: give at least 1")
     targets = _targets(args)
     seed = _seed(args.seed)
-    model = variant_from(args)
-    total = args.examples * len(SEARCHES) * len(targets)
-    with Progress("fuzz", total=total) as bar:
-        def progress(d: dict[str, Any]) -> None:
-            bar.update(min(d["examples"], total), target=d["target"], search=d["search"],
-                       violations=d["violations"])
-        res = fuzz(targets, args.examples, model, seed, args.out, progress)
-    variant = spec_of(model)
-    if args.json:
-        emit_json({"variant": variant, "targets": list(targets), "examples_per_search": args.examples,
-                   "seed": seed, **res.to_json()})
-    else:
-        _print(res, variant, targets)
-    if res.violations:
-        return VIOLATION
-    return INCOMPLETE if res.verdict == "incomplete" else OK
-
-
-def _print(res: FuzzResult, variant: str, targets: tuple[str, ...]) -> None:
+    variant_from(args)
+    with Progress("fuzz") as bar:
+        res = engine.run("fuzz", args.variant, {"targets": list(targets), "seed": seed},
+                         engine.Budget("ci", examples=args.examples), bar)
+    traces = [artifacts.save(v.counterexample, args.out) / "trace.json" if v.counterexample is not None else None
+              for v in res.violations]
+    per_target = res.data["per_target"]
+    ttf = res.data["time_to_first_violation"]
+    payload: dict[str, Any] = {
+        "variant": res.variant, "targets": list(targets), "examples_per_search": args.examples, "seed": seed,
+        "examples_run": res.coverage["examples"], "seconds": round(res.seconds, 3),
+        "time_to_first_violation": None if ttf is None else round(ttf, 3), "per_target": per_target,
+        "violations": [{"property": v.prop, "message": v.message, "target": v.detail["target"],
+                        "search": v.detail["search"], "operations": v.detail["operations"],
+                        "threads": v.detail["threads"], "example": v.detail["example"],
+                        "examples_to_find": v.detail["examples_to_find"], "steps": v.steps,
+                        "trace": str(t) if t else None} for v, t in zip(res.violations, traces)]}
+    lines = []
     for t in targets:
-        row = res.per_target[t]
+        row = per_target[t]
         for s in SEARCHES:
             r = row[s]
             what = f"FAIL {r['property']}" if r["verdict"] == "fail" else "pass"
-            print(f"{t:<8} {s:<8} {r['examples']:>6} examples  {r['seconds']:>7.1f}s  {what}")
-    for v in res.violations:
-        print(f"\nFAIL {v.prop} ({v.target}, {v.search}): {v.message}")
-        print(f"  shrunk to {v.threads} thread(s), {v.length} operation(s): {v.example.splitlines()[0]}")
-        if v.trace_path is not None:
-            print(f"  report: {v.trace_path.parent}")
-            print(f"  replay: poolcheck replay {v.trace_path}")
-    ttf = f", first violation after {res.time_to_first_violation:.1f}s" if res.time_to_first_violation else ""
-    verdict = {"pass": "PASS", "fail": "FAIL", "incomplete": "INCOMPLETE"}[res.verdict]
-    print(f"{verdict} {variant}: {res.examples_run:,} examples on {', '.join(targets)} in {res.seconds:.1f}s{ttf}")
+            lines.append(f"{t:<8} {s:<8} {r['examples']:>6} examples  {r['seconds']:>7.1f}s  {what}")
+    for v, tp in zip(res.violations, traces):
+        d = v.detail
+        lines.append(f"\nFAIL {v.prop} ({d['target']}, {d['search']}): {v.message}")
+        lines.append(f"  shrunk to {d['threads']} thread(s), {d['operations']} operation(s), {v.steps} steps: "
+                     f"{str(d['example']).splitlines()[0]}")
+        if tp is not None:
+            lines.append(f"  report: {tp.parent}")
+            lines.append(f"  replay: poolcheck replay {tp}")
+    ttf_text = f", first violation after {ttf:.1f}s" if ttf else ""
+    lines.append(f"{res.verdict.value.upper()} {res.variant}: {res.coverage['examples']:,} examples on "
+                 f"{', '.join(targets)} in {res.seconds:.1f}s{ttf_text}")
+    return finish(args, NAME, res.verdict, payload, lines)

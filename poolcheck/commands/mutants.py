@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from poolcheck.common import OK, VIOLATION, UsageError, add_common, emit_json
+from model.variants import VariantError
+from poolcheck.common import UsageError, add_common, finish
+from poolcheck.engine import Verdict
 from poolcheck.killmatrix import BUDGETS, ENGINES, engine_available, kill_matrix, mutants
 from poolcheck.progress import Progress
 
@@ -17,11 +19,16 @@ CLI_ENGINES = "explore,fuzz,prove,sample"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p, variant=False)
+    p.add_argument("--variant", action="append", default=None, metavar="FILE:Class",
+                   help="also put this variant in the matrix, as a mutant that must be killed: a registered name, "
+                        "path/to/file.py:Class or package.module:Class (repeatable)")
     p.add_argument("--engines", default=CLI_ENGINES,
                    help=f"comma-separated engines among {', '.join(ENGINES)} (default {CLI_ENGINES}; go-tests is "
                         f"slow and only runs when named)")
     p.add_argument("--budget", choices=tuple(BUDGETS), default="ci", help="budget per engine and mutant (default ci)")
-    p.add_argument("--only", default=None, help="comma-separated mutant names (default: every registered mutant)")
+    p.add_argument("--only", default=None,
+                   help="comma-separated mutants: registered names or path/to/file.py:Class (default: every "
+                        "registered mutant)")
     p.add_argument("--no-reference", action="store_true",
                    help="skip running the reference through the engines (faster; the run can then not show that "
                         "no property fires on the reference)")
@@ -36,9 +43,15 @@ def run(args: argparse.Namespace) -> int:
     bad = [e for e in engines if e not in ENGINES]
     if not engines or bad:
         raise UsageError(f"--engines {args.engines!r}: use a comma-separated list of {', '.join(ENGINES)}")
-    only = _split(args.only) if args.only else None
+    only = _split(args.only) if args.only is not None else None
+    if only is not None and not only:
+        raise UsageError(f"--only {args.only!r}: name at least one mutant")
+    if args.variant:
+        only = (only if only is not None else [m.name for m in mutants()]) + list(args.variant)
     try:
         mutants(only)
+    except VariantError:
+        raise
     except ValueError as err:
         raise UsageError(str(err)) from None
     for eng in engines:
@@ -46,19 +59,16 @@ def run(args: argparse.Namespace) -> int:
         if why:
             sys.stderr.write(f"poolcheck mutants: engine {eng} is not available ({why}); its cells are n/a\n")
     cmd = "poolcheck mutants --engines " + ",".join(engines) + f" --budget {args.budget}"
-    if only:
-        cmd += " --only " + ",".join(only)
+    if args.only:
+        cmd += " --only " + ",".join(_split(args.only))
+    for v in args.variant or []:
+        cmd += f" --variant {v}"
     with Progress("mutants") as bar:
-        def progress(done: int, total: int, what: str) -> None:
-            bar.total = total
-            bar.update(done, unit=what)
-        km = kill_matrix(engines, args.budget, args.out, progress, only=only, reference=not args.no_reference)
+        km = kill_matrix(engines, args.budget, args.out, bar, only=only, reference=not args.no_reference)
     md, js = km.write(args.out, cmd)
-    if args.json:
-        emit_json(km.to_json())
-    else:
-        print(km.to_markdown(cmd))
-        print(f"wrote {md} and {js}")
     for p in km.problems():
         sys.stderr.write(f"poolcheck mutants: FAIL {p}\n")
-    return OK if km.ok else VIOLATION
+    unfinished = any(r.verdict == "incomplete" for r in km.rows)
+    verdict = Verdict.FAIL if not km.ok else Verdict.INCOMPLETE if unfinished else Verdict.PASS
+    return finish(args, NAME, verdict, {**km.to_json(), "files": {"markdown": str(md), "json": str(js)}},
+                  [km.to_markdown(cmd), f"wrote {md} and {js}"])

@@ -1,12 +1,17 @@
-"""poolcheck study: the text's quantitative claims, measured with the model (docs/study.md)."""
+"""poolcheck study: the text's quantitative claims, measured with the model (docs/study.md).
+
+A study measures; it checks no property of a variant, so it takes no
+``--variant`` (it always runs the reference and the tier variants it needs).
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from poolcheck.common import OK, add_common, emit_json
+from poolcheck import engine
+from poolcheck.common import UsageError, add_common, finish
 from poolcheck.progress import Progress
-from poolcheck.study import STUDIES, run_study
+from poolcheck.study import STUDIES
 
 NAME = "study"
 HELP = "measure the text's claims: victim tiers, padding (P10), poolCleanup cost and retention (P11)"
@@ -21,13 +26,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.which not in STUDIES + ("all",):
+        raise UsageError(f"unknown study {args.which!r}: use one of {', '.join(STUDIES)}, or all")
     with Progress("study") as bar:
-        res = run_study(args.which, args.out, bar, quick=args.quick)
-    if args.json:
-        emit_json(res.to_json())
-        return OK
-    print(res.text(), end="")
+        res = engine.run("study", "reference", {"which": args.which, "out": str(args.out), "quick": args.quick},
+                         engine.Budget(), bar)
     files = [f"{args.out}/study/{args.which}.md", f"{args.out}/study/{args.which}.json"]
-    files += [f"{args.out}/{p}" for p in res.plots]
-    print("wrote " + ", ".join(files))
-    return OK
+    files += [f"{args.out}/{p}" for p in res.data["plots"]]
+    return finish(args, NAME, res.verdict, {**res.data["result"], "files": files},
+                  [str(res.data["text"]).rstrip("\n"), "wrote " + ", ".join(files)])

@@ -1,11 +1,12 @@
-"""poolcheck variants: list the built-in variants and their metadata."""
+"""poolcheck variants: list the built-in variants and their metadata (no --variant: it lists them all)."""
 
 from __future__ import annotations
 
 import argparse
 
 from model.variants import registry
-from poolcheck.common import OK, add_common, emit_json
+from poolcheck.common import add_common, finish
+from poolcheck.engine import Verdict
 
 NAME = "variants"
 HELP = "list the built-in variants (reference, mutants, design alternatives)"
@@ -17,11 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     reg = registry()
-    if args.json:
-        emit_json({"variants": [cls.meta() for cls in reg.values()]})
-        return OK
     w = max(len(n) for n in reg)
+    lines = []
     for name, cls in reg.items():
         exp = ",".join(cls.expected) + (" (equivalent)" if cls.equivalent else "")
-        print(f"{name:<{w}}  {cls.kind:<9} {cls.layer:<7} {exp:<12} {cls.description}")
-    return OK
+        lines.append(f"{name:<{w}}  {cls.kind:<9} {cls.layer:<7} {exp:<12} {cls.description}")
+    return finish(args, NAME, Verdict.PASS, {"variants": [cls.meta() for cls in reg.values()]}, lines)

@@ -14,9 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.variants import Model, resolve
+from model.variants import Model
 from poolcheck import campaign, summary
-from poolcheck.common import UsageError, emit_json
+from poolcheck.common import finish, load_variant
 
 NAME = "verify"
 HELP = "run the verification campaign (every engine) on a variant; write reports/summary.md and index.html"
@@ -35,15 +35,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled schedules (default 0)")
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file, not a directory: give a directory for the reports")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"cannot create --out {out}: {e.strerror or e}") from None
-
-
 def _line(variant: str, res: campaign.StageResult) -> str:
     word = {"pass": "PASS", "fail": "FAIL", "incomplete": "INCOMPLETE", "error": "ERROR",
             "unavailable": "SKIP"}.get(res.status, res.status.upper())
@@ -54,8 +45,7 @@ def _line(variant: str, res: campaign.StageResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    models: list[type[Model]] = [resolve(v) for v in (args.variant or ["reference"])]
-    _check_out(args.out)
+    models: list[type[Model]] = [load_variant(v) for v in (args.variant or ["reference"])]
     quiet = bool(args.json)
 
     def on_stage(variant: str, res: campaign.StageResult) -> None:
@@ -64,17 +54,18 @@ def run(args: argparse.Namespace) -> int:
 
     c = campaign.run(models, budget=args.budget, out=args.out, seed=args.seed, only=args.stage, on_stage=on_stage)
     paths = summary.write_all(c)
-    if args.json:
-        obj = c.to_json()
-        obj["files"] = {k: str(v) for k, v in paths.items()}
-        emit_json(obj)
-        return c.exit_status
+    if c.interrupted:
+        raise KeyboardInterrupt  # the summary says which stage was cut short; the command ends with 130
+    obj = c.to_json()
+    obj["files"] = {k: str(v) for k, v in paths.items()}
+    lines = []
     for f in c.findings:
         where = f" -> {f.folder / 'report.html'}" if f.folder else ""
-        print(f"  {f.prop} ({f.engine}): {f.message}{where}")
+        lines.append(f"  {f.prop} ({f.engine}): {f.message}{where}")
     for s in c.incomplete:
         print(f"  {s.stage}: {s.status}: {s.note}", file=sys.stderr)
-    variants = ", ".join(r.variant for r in c.runs)
-    print(f"{c.verdict.upper()} {variants}: {len(c.findings)} violation(s), budget {c.budget}, {c.seconds:.1f}s; "
-          f"summary {paths['summary']}, index {paths['index']}, junit {paths['junit']}")
-    return c.exit_status
+    failed = [r.variant for r in c.runs if any(s.status == "fail" for s in r.stages)]
+    named = ", ".join(failed) if failed else ", ".join(r.variant for r in c.runs)
+    lines.append(f"{c.verdict.upper()} {named}: {len(c.findings)} violation(s), budget {c.budget}, "
+                 f"{c.seconds:.1f}s; summary {paths['summary']}, index {paths['index']}, junit {paths['junit']}")
+    return finish(args, NAME, c.result, obj, lines)

@@ -27,7 +27,7 @@ from poolcheck.engine.study import StudyEngine
 from poolcheck.progress import NullProgress, ProgressSink
 
 __all__ = ["Verdict", "Violation", "ConfigRun", "EngineResult", "Budget", "Engine", "ENGINES", "BUDGET_NAMES",
-           "run", "run_job", "available", "get", "one_config", "load_variant"]
+           "run", "run_job", "available", "get", "one_config", "load_variant", "VariantError"]
 
 ENGINES: dict[str, Engine] = {e.name: e for e in (SampleEngine(), ExploreEngine(), FuzzEngine(), ProveEngine(),
                                                   GoTestsEngine(), StudyEngine())}

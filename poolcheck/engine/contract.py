@@ -25,7 +25,7 @@ __all__ = ["Verdict", "Violation", "ConfigRun", "EngineResult", "Budget", "Engin
 BUDGET_NAMES = ("ci", "thorough")
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     """Porcupine's Ok / Illegal / Unknown plus an engine that broke: a timeout is never a pass."""
 
     PASS = "pass"
@@ -39,8 +39,6 @@ class Verdict(str, enum.Enum):
         rank = [Verdict.PASS, Verdict.INCOMPLETE, Verdict.ERROR, Verdict.FAIL]
         return max(verdicts, key=rank.index, default=Verdict.PASS)
 
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass
