@@ -37,6 +37,7 @@ from model.variants import Model, spec_of
 from proofs.bench_configs import BENCH_CONFIGS, BenchConfig, BenchRow, bench
 from proofs.explore_cx import build_counterexample
 from proofs.explore_goals import declared_goals
+from proofs import native
 from proofs.explore_search import Search
 
 __all__ = ["explore", "ExploreResult", "ExploreViolation", "VERDICTS", "BENCH_CONFIGS", "BenchConfig", "BenchRow",
@@ -83,6 +84,7 @@ class ExploreResult:
     cpu_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     search_seconds: float = 0.0   # the search alone (``seconds`` adds building the counterexamples)
+    compaction: str = ""  # hash compaction: what was stored and P(omission) (then never complete, never a pass)
 
     @property
     def unreached_goals(self) -> list[str]:
@@ -109,6 +111,8 @@ class ExploreResult:
             goals = f"; goals reached: {', '.join(self.goals)}" if self.goals else "; no goals declared"
             return f"PASS {what}: every interleaving checked, {figures}{goals}"
         if self.verdict == "incomplete":
+            if self.compaction:
+                return f"INCOMPLETE {what}: {self.compaction}, {figures}"
             return f"INCOMPLETE {what}: --max-states reached before the search was complete, {figures}"
         if self.violations:
             props = ", ".join(f"{v.prop} (length {v.length})" for v in self.violations)
@@ -128,7 +132,7 @@ class ExploreResult:
             "seconds": round(self.seconds, 3), "states_per_second": round(self.states_per_second),
             "complete": self.complete, "reduction": self.reduction, "terminal_states": self.terminal_states,
             "goals": dict(self.goals), "unreached_goals": self.unreached_goals, "notes": list(self.notes),
-            "cpu_seconds": round(self.cpu_seconds, 3),
+            "compaction": self.compaction or None, "cpu_seconds": round(self.cpu_seconds, 3),
             "time_to_first_violation": (None if self.time_to_first_violation is None
                                         else round(self.time_to_first_violation, 3)),
         }
@@ -136,11 +140,15 @@ class ExploreResult:
 
 def explore(target: str, scenario: str, params: Params, model: type[Model] = Model, *, reduction: bool = True,
             max_states: int | None = None,
-            progress: Callable[[dict[str, Any]], None] | None = None, jobs: int = 1) -> ExploreResult:
+            progress: Callable[[dict[str, Any]], None] | None = None, jobs: int = 1, core: str = "auto",
+            compact: bool = False) -> ExploreResult:
     """Check every interleaving of ``scenario`` on ``model`` (see the module docstring).
 
     ``jobs`` > 1 spreads the search over that many processes (the same
-    result). Raises ScenarioError or ParamError on bad input; ValueError if
+    result). ``core``: "native" runs the search loop compiled
+    (proofs/native), "python" in Python, "auto" native when it was built
+    (jobs 1); the same result. ``compact``: hash compaction (native only),
+    never a pass (proofs/native/core.py). Raises ScenarioError or ParamError on bad input; ValueError if
     ``max_states`` is not positive.
     """
     if max_states is not None and max_states < 1:
@@ -148,12 +156,15 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
     world = build(target, scenario, params, model)
     text = str(world.scenario)
     goals = declared_goals(target, world.scenario, world.params)
+    if compact and jobs > 1:
+        raise ValueError("hash compaction runs in one process: use jobs=1 with compact")
     if jobs > 1:  # the same result over ``jobs`` worker processes (proofs/explore_parallel.py)
         from proofs.explore_parallel import ParallelSearch
         search: Search = ParallelSearch(world, goals, reduction=reduction, max_states=max_states, progress=progress,
                                         jobs=jobs)
     else:
-        search = Search(world, goals, reduction=reduction, max_states=max_states, progress=progress)
+        search = Search(world, goals, reduction=reduction, max_states=max_states, progress=progress,
+                        core=native.select(core, compact), compact=compact)
     search.run()
     variant = spec_of(model)
     violations: list[ExploreViolation] = []
@@ -190,4 +201,5 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
     return ExploreResult(target, text, variant, world.params, verdict, violations, search.states,
                          search.transitions, search.max_depth, seconds, search.complete, dict(search.reached),
                          first, reduction, search.terminal_states,
-                         {g.name: g.description for g in goals}, search.cpu_seconds, notes, search.seconds)
+                         {g.name: g.description for g in goals}, search.cpu_seconds, notes, search.seconds,
+                         compaction=search.native_stats.compaction if compact and search.native_stats else "")

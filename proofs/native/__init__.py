@@ -24,7 +24,7 @@ _error: str | None = None
 _warned = False
 
 
-class NativeUnavailable(Exception):
+class NativeUnavailable(ValueError):
     """``core="native"`` was asked for but the extension is not built."""
 
 
@@ -55,11 +55,20 @@ def module() -> ModuleType:
     return _module
 
 
-def select(core: str) -> str:
-    """``"native"`` or ``"python"`` for a requested core (ValueError for an unknown name)."""
+def select(core: str, compact: bool = False) -> str:
+    """``"native"`` or ``"python"`` for a requested core.
+
+    ValueError for an unknown name, or for hash compaction (``compact``) on
+    the Python core, which has none; NativeUnavailable for "native" when the
+    extension is not built.
+    """
     global _warned
     if core not in CORES:
         raise ValueError(f"unknown search core {core!r}: use one of {', '.join(CORES)}")
+    if compact:
+        if core == "python":
+            raise ValueError("hash compaction needs the compiled core (--core native)")
+        core = "native"
     if core == "python":
         return "python"
     if core == "native":

@@ -34,7 +34,7 @@
 #define FMASK ((UINT64_C(1) << FW) - 1)
 #define MAXT 64
 #define MAXW (1 + (BASE + FW * MAXT + 63) / 64)
-#define CB 16
+#define CB 14
 #define CHUNK (1u << CB)
 
 /* Transition flags, as proofs/native/oracle.py returns them. */
@@ -135,9 +135,8 @@ static int wset_grow(wset *s) {
     s->nslots = ns;
     return 0;
 }
-/* Index of key (added if absent; *added tells), or -1 on error. */
-static int64_t wset_add(wset *s, const uint64_t *key, int *added) {
-    uint64_t hv = hash_words(key, s->kw);
+/* Index of key (hash hv; added if absent; *added tells), or -1 on error. */
+static int64_t wset_add_h(wset *s, const uint64_t *key, uint64_t hv, int *added) {
     int64_t i = wset_find_h(s, key, hv);
     *added = 0;
     if (i >= 0) return i;
@@ -163,6 +162,10 @@ static int64_t wset_add(wset *s, const uint64_t *key, int *added) {
     *added = 1;
     return i;
 }
+static inline int64_t wset_add(wset *s, const uint64_t *key, int *added) {
+    return wset_add_h(s, key, hash_words(key, s->kw), added);
+}
+static inline void wset_prefetch(const wset *s, uint64_t hv) { __builtin_prefetch(&s->slots[hv & (s->nslots - 1)]); }
 static size_t wset_bytes(const wset *s) {
     return s->nchunks * (size_t)CHUNK * s->kw * 8 + s->nslots * sizeof(uint64_t) + s->capchunks * sizeof(void *);
 }
@@ -309,15 +312,15 @@ static int lid_flags(core *c, uint64_t lid, uint8_t *out) {
     return 0;
 }
 
-/* Store a new state (successor of parent by move); returns 1 new, 0 seen, -1 error. */
-static int add_state(core *c, const uint64_t *w, int64_t parent, int move) {
+/* Store a new state (hash hv; successor of parent by move); returns 1 new, 0 seen, -1 error. */
+static int add_state(core *c, const uint64_t *w, uint64_t hv, int64_t parent, int move) {
     int added;
     if (c->compact) {
-        added = fpset_add(&c->fps, hash_words(w, c->W));
+        added = fpset_add(&c->fps, hv);
         if (added < 0) return -1;
         if (added && vec_push(&c->nxt, w, (size_t)c->W * 8) < 0) return -1;
     } else {
-        if (wset_add(&c->states, w, &added) < 0) return -1;
+        if (wset_add_h(&c->states, w, hv, &added) < 0) return -1;
     }
     if (!added) return 0;
     uint32_t p = (uint32_t)parent;
@@ -450,13 +453,20 @@ static double now_mono(void) {
 
 /* Expand one state; returns 0, or -1 on error. */
 static int expand(core *c, const uint64_t *w, uint64_t idx, int depth) {
-    uint64_t m, g, f[MAXT], f2[MAXT], w2[MAXW];
+    uint64_t m, g, f[MAXT], f2[MAXT], succ[MAXT][MAXW], hs[MAXT];
+    int smove[MAXT], nsucc = 0;
     uint8_t lf[MAXT];
     decode(c, w, &m, &g, f);
     int inflight = 0;
     for (int t = 0; t < c->n; t++) {
         if (lid_flags(c, f[t] & LMASK, &lf[t]) < 0) return -1;
         if (lf[t] & 2) inflight++;
+    }
+    for (int t = 0; t < c->n; t++) {
+        if (lf[t] & 1) continue;
+        uint64_t key[MAXW];
+        make_key(c, key, K_C, m, g, t, f);
+        wset_prefetch(&c->trans, hash_words(key, c->KT));
     }
     if (state_check(c, m, inflight, idx, depth) < 0) return -1;
     PyObject *pends = NULL;
@@ -511,9 +521,23 @@ static int expand(core *c, const uint64_t *w, uint64_t idx, int depth) {
             }
             for (int k = 0; k < len; k++) f2[c->gmem[gi][k]] = vals[k];
         }
-        encode(c, v->m2, (v->flags & T_GIND) ? g : v->g2, f2, w2);
-        if (add_state(c, w2, (int64_t)idx, t) < 0) goto done;
+        /* Successors are stored after the loop, in thread order, their slots prefetched meanwhile. */
+        encode(c, v->m2, (v->flags & T_GIND) ? g : v->g2, f2, succ[nsucc]);
+        hs[nsucc] = hash_words(succ[nsucc], c->W);
+        if (c->compact) __builtin_prefetch(&c->fps.slots[mix64(hs[nsucc] ? hs[nsucc] : 1) & (c->fps.nslots - 1)]);
+        else wset_prefetch(&c->states, hs[nsucc]);
+        smove[nsucc++] = t;
     }
+    if (!c->compact) {
+        /* Then the keys their home slots point at (most successors were seen before: the key compare). */
+        for (int k = 0; k < nsucc; k++) {
+            uint64_t sv = c->states.slots[hs[k] & (c->states.nslots - 1)];
+            if (sv && (sv & ~UINT64_C(0xFFFFFFFF)) == (hs[k] & ~UINT64_C(0xFFFFFFFF)))
+                __builtin_prefetch(wset_key(&c->states, (sv & 0xFFFFFFFFu) - 1));
+        }
+    }
+    for (int k = 0; k < nsucc; k++)
+        if (add_state(c, succ[k], hs[k], (int64_t)idx, smove[k]) < 0) goto done;
     if (nplain > 1) {
         int any = 0;
         for (int a = 0; a < nplain && !any; a++)
@@ -624,7 +648,7 @@ static PyObject *search(PyObject *self, PyObject *args, PyObject *kw) {
     if ((compact ? fpset_init(&c.fps) : wset_init(&c.states, c.W)) < 0 || wset_init(&c.trans, c.KT) < 0 ||
         wset_init(&c.scheck, 1) < 0 || wset_init(&c.term, 1) < 0 || wset_init(&c.rpair, 1) < 0) goto out;
     encode(&c, m0, g0, f0, w);
-    if (add_state(&c, w, -1, -1) < 0) goto out;
+    if (add_state(&c, w, hash_words(w, c.W), -1, -1) < 0) goto out;
     int depth = 0, max_depth = 0, budget_hit = 0;
     uint64_t level_start = 0, level_end = 1;
     double t0 = now_mono(), last = t0;

@@ -41,6 +41,25 @@ class NativeStats:
     fills: int             # transitions computed by Python (the rest came from the table)
     words_per_state: int
     compact: bool
+    states: int
+
+    @property
+    def bytes_per_state(self) -> float:
+        """Stored bytes per state (visited set, states, parent links; at the peak)."""
+        return self.peak_state_bytes / self.states if self.states else 0.0
+
+    @property
+    def omission_bound(self) -> float:
+        """Hash compaction: the bound on P(some state omitted); 0 for a full search."""
+        return omission_bound(self.states) if self.compact else 0.0
+
+    @property
+    def compaction(self) -> str:
+        """How the result is to be read under hash compaction ("" for a full search)."""
+        if not self.compact:
+            return ""
+        return (f"hash compaction (64-bit fingerprints, {self.bytes_per_state:.0f} bytes per state): no "
+                f"violation among the states visited, P(some state omitted) <= {self.omission_bound:.1e}")
 
 
 def omission_bound(states: int) -> float:
@@ -71,8 +90,9 @@ def run_native(search: Search, compact: bool = False) -> NativeStats:
     search.transitions = int(out["transitions"])
     search.max_depth = int(out["max_depth"])
     search.terminal_states = int(out["terminal_states"])
-    search.complete = bool(out["complete"])
+    search.complete = bool(out["complete"]) and not compact  # compaction may omit states: never complete
     search.seconds = time.monotonic() - t0
     search.cpu_seconds = time.process_time() - cpu0
     return NativeStats(int(out["state_bytes"]), int(out["peak_state_bytes"]), int(out["table_bytes"]),
-                       int(out["table_entries"]), int(out["fills"]), int(out["words_per_state"]), compact)
+                       int(out["table_entries"]), int(out["fills"]), int(out["words_per_state"]), compact,
+                       int(out["states"]))

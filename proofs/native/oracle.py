@@ -36,7 +36,7 @@ which the core asks again with the thread itself (K_EXACT).
 from __future__ import annotations
 
 from model.memory import enabled
-from proofs.explore_search import LMASK, LW, Search
+from proofs.explore_search import LMASK, LW, Footprint, Search, racy
 
 __all__ = ["Oracle", "T_EN", "T_CRASH", "T_DEP", "T_GDEP", "T_GIND", "G_PROBE"]
 
@@ -45,9 +45,6 @@ T_EN, T_CRASH, T_DEP, T_GDEP, T_GIND = 1, 2, 4, 8, 16
 
 G_PROBE = 1 << 40
 """A ghost id no ghost has (ids have 20 bits): reading it raises IndexError."""
-
-Footprint = tuple[int, int, int]
-"""(plain-read mask, plain-write mask, fences) of one step, as Search.step returns them."""
 
 Filled = tuple[int, int, int, int, int, list[tuple[str, str]] | None]
 
@@ -58,7 +55,7 @@ class Oracle:
     def __init__(self, search: Search) -> None:
         self.search = search
         self.lin = search.lin is not None
-        self.footprints: list[Footprint] = [(0, 0, 0)]
+        self.footprints: list[Footprint | None] = [None]
         self._fpindex: dict[Footprint, int] = {}
 
     # -- transitions ------------------------------------------------------
@@ -81,7 +78,7 @@ class Oracle:
             g2 = 0
         else:
             ml, lid2, pend2, g2, pr, pw, fences, problems = s.step(mem, t, lid, f >> LW, g, list(pends))
-        fp = self._footprint((pr, pw, fences)) if pr or pw else 0
+        fp = self._footprint(s.footprint(lid, mem, pr, pw, fences))
         if self.lin and (lid2 < 0 or s.table.op[lid2] != s.table.op[lid]):
             flags |= T_DEP
         if lid2 < 0:
@@ -89,7 +86,9 @@ class Oracle:
         m2 = m if ml is None else s._mem_id(tuple(ml))
         return flags, m2, g2, lid2 | (pend2 << LW), fp, problems
 
-    def _footprint(self, fp: Footprint) -> int:
+    def _footprint(self, fp: Footprint | None) -> int:
+        if fp is None:
+            return 0
         i = self._fpindex.get(fp)
         if i is None:
             i = self._fpindex[fp] = len(self.footprints)
@@ -116,16 +115,20 @@ class Oracle:
             s._record(v.prop, v.message, idx, (), depth)
 
     def racy(self, a: int, b: int) -> bool:
-        """Whether two footprints conflict with nothing ordering them (Search._races' test)."""
-        rt, wt, ft = self.footprints[a]
-        ru, wu, fu = self.footprints[b]
-        if not ((wt & (ru | wu)) | (wu & rt)):
-            return False
-        return not (bool(ft & 2 or fu & 1) and bool(fu & 2 or ft & 1))
+        """Whether two steps' footprints race (``explore_search.racy``, the test ``Search._races`` applies)."""
+        fa, fb = self.footprints[a], self.footprints[b]
+        assert fa is not None and fb is not None
+        return racy(fa, fb)[0] != 0
 
     def races(self, plain: list[tuple[int, int]], m: int, idx: int, depth: int) -> None:
+        """Some pair of ``plain`` (thread, footprint id) races: ``Search._races`` records it."""
         s = self.search
-        s._races([(t, *self.footprints[fp]) for t, fp in plain], s.mems[m], idx, depth)
+        entries: list[tuple[int, Footprint]] = []
+        for t, i in plain:
+            fp = self.footprints[i]
+            assert fp is not None
+            entries.append((t, fp))
+        s._races(entries, s.mems[m], idx, depth)
 
     def record(self, problems: list[tuple[str, str]], idx: int, t: int, depth: int) -> None:
         for prop, msg in problems:

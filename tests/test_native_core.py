@@ -1,0 +1,193 @@
+"""The compiled search core (proofs/native, issue 14 parts 1 and 3).
+
+The core must give the Python search's verdict, state and transition
+counts, depth, terminal states, goals and shortest counterexample lengths
+on every bench configuration and on every mutant witness; hash compaction
+is never reported as a pass; without the extension, ``auto`` falls back to
+the Python search with one warning line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import proofs.native as native
+from model.harness import build
+from model.params import Params
+from model.variants import Model, registry, resolve
+from poolcheck.replay import replay
+from proofs.bench_configs import BENCH_CONFIGS, by_name
+from proofs.explore import ExploreResult, explore
+from proofs.explore_search import Search
+from proofs.native.core import omission_bound
+
+pytestmark = [pytest.mark.explore,
+              pytest.mark.skipif(not native.available(), reason="the compiled core is not built (pip install -e .)")]
+
+
+def _facts(r: ExploreResult) -> tuple[Any, ...]:
+    return (r.verdict, r.complete, r.states, r.transitions, r.max_depth, r.terminal_states, dict(r.goals),
+            sorted((v.prop, v.length, v.replayable) for v in r.violations))
+
+
+def _same(target: str, scenario: str, params: Params, model: type[Model] = Model) -> ExploreResult:
+    py = explore(target, scenario, params, model, core="python")
+    nat = explore(target, scenario, params, model, core="native")
+    assert _facts(nat) == _facts(py), (py.summary(), nat.summary())
+    return nat
+
+
+@pytest.mark.parametrize("name", ["E1", "E2", "E4", "E6"])
+def test_the_native_core_matches_the_python_core_on_the_small_bench_configurations(name: str) -> None:
+    c = by_name(name)
+    r = _same(c.target, c.scenario, c.params)
+    assert r.verdict == "pass" and r.complete and r.goals and all(r.goals.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [c.name for c in BENCH_CONFIGS if c.name in ("E3", "E5")])
+def test_the_native_core_matches_the_python_core_on_the_large_bench_configurations(name: str) -> None:
+    c = by_name(name)
+    assert _same(c.target, c.scenario, c.params).verdict == "pass"
+
+
+_BIG_WITNESSES = {"chain-drop-without-cas", "chain-publish-early"}  # over 20,000 states: slow tier
+_MUTANTS = [pytest.param(n, cls, id=n, marks=[pytest.mark.slow] if n in _BIG_WITNESSES else [])
+            for n, cls in sorted(registry().items()) if getattr(cls, "witness", None) is not None]
+
+
+@pytest.mark.parametrize("name,cls", _MUTANTS)
+def test_the_native_core_matches_the_python_core_on_every_mutant_witness(name: str, cls: type[Model]) -> None:
+    target, scenario, params = cls.witness  # type: ignore[misc]
+    r = _same(target, scenario, params, cls)
+    if cls.expected:
+        assert r.verdict == "fail" and {v.prop for v in r.violations} & set(cls.expected)
+
+
+def test_native_counterexamples_replay_and_show_the_property() -> None:
+    """Parent links and moves from the core give shortest paths that the kernel re-executes."""
+    r = explore("dequeue", "push push push | tail tail", Params(size=2), resolve("push-no-typ-check"), core="native")
+    assert {(v.prop, v.length) for v in r.violations} == {("D7", 11), ("D5", 13), ("D2", 14), ("D3", 15)}
+    for v in r.violations:
+        assert v.replayable
+        rep = replay(v.counterexample)
+        assert rep.reproduced and v.prop in {x.prop for x in rep.violations}, v.prop
+
+
+def test_the_core_asks_python_for_a_small_fraction_of_the_transitions() -> None:
+    """The lazily filled table: E2 takes 6,651 transitions, Python computes fewer than a third of them."""
+    c = by_name("E2")
+    w = build(c.target, c.scenario, c.params)
+    s = Search(w, [], core="native")
+    s.run()
+    st = s.native_stats
+    assert s.states == 2614 and s.transitions == 6651
+    assert 0 < st.fills < s.transitions // 3
+
+
+def test_a_state_budget_is_incomplete_on_the_native_core() -> None:
+    c = by_name("E2")
+    r = explore(c.target, c.scenario, c.params, max_states=500, core="native")
+    py = explore(c.target, c.scenario, c.params, max_states=500, core="python")
+    assert r.verdict == py.verdict == "incomplete" and not r.complete and r.states == py.states >= 500
+
+
+def test_stored_bytes_per_state_are_within_60() -> None:
+    """Part 3: the visited set, the packed states and the parent links cost at most 60 bytes per state (E3)."""
+    c = by_name("E3")
+    w = build(c.target, c.scenario, c.params)
+    s = Search(w, [], core="native")
+    s.run()
+    assert s.states == 112_440
+    assert 32 < s.native_stats.bytes_per_state <= 60
+
+
+def test_hash_compaction_is_never_a_pass_and_reports_the_omission_bound() -> None:
+    c = by_name("E2")
+    r = explore(c.target, c.scenario, c.params, compact=True)
+    assert r.verdict == "incomplete" and not r.complete and r.states == 2614
+    assert "hash compaction" in r.compaction and f"{omission_bound(2614):.1e}" in r.compaction
+    assert "hash compaction" in r.summary() and r.summary().startswith("INCOMPLETE")
+    assert r.to_json()["compaction"] == r.compaction
+
+
+def test_hash_compaction_still_finds_violations_with_their_lengths() -> None:
+    full = explore("dequeue", "push push push | tail tail", Params(size=2), resolve("push-no-typ-check"))
+    comp = explore("dequeue", "push push push | tail tail", Params(size=2), resolve("push-no-typ-check"), compact=True)
+    assert comp.verdict == "fail"
+    assert sorted((v.prop, v.length) for v in comp.violations) == sorted((v.prop, v.length) for v in full.violations)
+
+
+def test_hash_compaction_stores_fewer_bytes_per_state() -> None:
+    c = by_name("E2")
+    stats = []
+    for compact in (False, True):
+        w = build(c.target, c.scenario, c.params)
+        s = Search(w, [], core="native", compact=compact)
+        s.run()
+        stats.append(s.native_stats)
+    assert stats[1].state_bytes < stats[0].state_bytes
+
+
+def test_omission_bound() -> None:
+    assert omission_bound(1) == 0.0
+    assert omission_bound(2**32) == pytest.approx(0.5, rel=1e-6)
+
+
+def test_without_the_extension_auto_falls_back_with_one_warning_line(monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(native, "_module", None)
+    monkeypatch.setattr(native, "_error", "simulated: no C compiler")
+    monkeypatch.setattr(native, "_warned", False)
+    assert native.select("auto") == "python"
+    assert native.select("auto") == "python"
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "warning" in err and "Python search" in err
+    with pytest.raises(native.NativeUnavailable, match="not built"):
+        native.select("native")
+    with pytest.raises(ValueError, match="compiled core"):
+        native.select("python", compact=True)
+    r = explore("dequeue", "push push pop | tail tail", Params(size=2))
+    assert r.verdict == "pass" and r.states == 169
+
+
+def test_an_unknown_core_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown search core"):
+        native.select("rust")
+
+
+def test_explore_command_core_native_and_python_give_the_same_json(capsys: pytest.CaptureFixture[str],
+                                                                  tmp_path: Path) -> None:
+    from poolcheck.cli import main
+    argv = ["explore", "chain", "push push pop | tail tail | tail", "--init-size", "1", "--limit", "4", "--json",
+            "--out", str(tmp_path), "--jobs", "1"]
+    keys = ("verdict", "states", "transitions", "max_depth", "terminal_states", "goals")
+    got = []
+    for core in ("native", "python"):
+        rc = main(argv + ["--core", core])
+        d = json.loads(capsys.readouterr().out)
+        assert rc == 0
+        got.append({k: d[k] for k in keys})
+    assert got[0] == got[1] and got[0]["states"] == 18553
+
+
+@pytest.mark.parametrize("extra,needle", [(["--core", "python", "--compact", "fingerprint"], "compiled core"),
+                                          (["--core", "native", "--jobs", "2"], "one process")])
+def test_explore_command_core_conflicts_are_exit_2(extra: list[str], needle: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from poolcheck.cli import main
+    assert main(["explore", "dequeue", "push pop", "--size", "2"] + extra) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err
+
+
+def test_explore_command_compact_is_exit_3_with_the_bound(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from poolcheck.cli import main
+    rc = main(["explore", "dequeue", "push push pop | tail tail", "--size", "2", "--compact", "fingerprint",
+               "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert rc == 3 and "P(some state omitted) <=" in out
