@@ -140,10 +140,12 @@ class BenchRow:
 def bench(configs: Sequence[BenchConfig] = BENCH_CONFIGS, *, model: type[Model] = Model,
           without_reduction: Iterable[str] = ("E1", "E2"),
           on_row: Callable[[BenchRow], None] | None = None,
-          progress: Callable[[dict[str, Any]], None] | None = None, jobs: int = 1) -> list[BenchRow]:
+          progress: Callable[[dict[str, Any]], None] | None = None, jobs: int = 1,
+          core: str = "auto") -> list[BenchRow]:
     """Run each configuration with the reduction on, and those named in ``without_reduction`` also off.
 
-    ``jobs`` > 1: each search over that many worker processes (proofs/explore_parallel.py).
+    ``jobs`` > 1: each search over that many worker processes (proofs/explore_parallel.py). ``core``: the
+    search loop of a one-process search (proofs/native: "auto", "native" or "python").
     """
     from proofs.explore import explore  # here: proofs.explore re-exports this module's names
 
@@ -153,7 +155,8 @@ def bench(configs: Sequence[BenchConfig] = BENCH_CONFIGS, *, model: type[Model] 
         for reduction in (True, False) if c.name in off else (True,):
             cpu0 = time.process_time()
             kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            res = explore(c.target, c.scenario, c.params, model, reduction=reduction, progress=progress, jobs=jobs)
+            res = explore(c.target, c.scenario, c.params, model, reduction=reduction, progress=progress, jobs=jobs,
+                          core=core)
             kids = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = time.process_time() - cpu0 + (kids.ru_utime - kids0.ru_utime) + (kids.ru_stime - kids0.ru_stime)
             row = BenchRow(c.name, reduction, res.states, res.transitions, res.max_depth, res.seconds, cpu,

@@ -30,6 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes per search (default: all cores, or one process on the compiled core when "
                         "it is built, as poolcheck explore); with --ladder every run is made at --jobs 1 and at N")
+    p.add_argument("--core", choices=("auto", "native", "python"), default="auto",
+                   help="the search loop of one-process runs: native (compiled, proofs/native), python, or auto "
+                        "(native when built); to compare the two cores")
     p.add_argument("--ladder", action="store_true",
                    help="E1..E6 and the larger rungs, each at --jobs 1 and --jobs N in a fresh process: states, "
                         "transitions, CPU seconds of every process, peak memory, states per CPU second")
@@ -88,8 +91,12 @@ def run(args: argparse.Namespace) -> int:
         out["ladder"] = [r.to_json() for r in lrows]
         ok = all(r.verdict == "pass" for r in lrows)
     else:
-        from proofs.native import available
-        jobs = args.jobs or (1 if available() else default_jobs())
+        from proofs.native import available, select
+        try:
+            core = select(args.core)
+        except ValueError as e:
+            raise UsageError(f"--core {args.core}: {e}") from None
+        jobs = args.jobs or (1 if available() and args.core != "python" else default_jobs())
         say(_HEAD)
         with Progress("bench") as bar:
             def show(row: BenchRow) -> None:
@@ -97,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
                     bar.close()
                 say(_line(row))
 
-            rows = bench(configs, model=model, without_reduction=off, on_row=show, jobs=jobs,
+            rows = bench(configs, model=model, without_reduction=off, on_row=show, jobs=jobs, core=core,
                          progress=lambda i: bar.update(states=i["states"], depth=i["depth"]))
         out["rows"] = [r.to_json() for r in rows]
         ok = all(r.verdict == "pass" for r in rows)
