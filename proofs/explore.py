@@ -10,9 +10,12 @@ re-executes), the numbers of states and transitions, the depth, the
 reachability goals and whether they were reached.
 
 Verdicts: "pass" (complete search, no violation, every declared goal
-reached), "fail" (a violation, or a declared goal never reached: the bounds
-did not exercise the code, so a pass would be vacuous) and "incomplete"
-(``max_states`` ran out first; never a pass).
+reached), "fail" (a violation, or a declared goal the variant never reaches
+although a schedule of the reference reaches it in the same configuration:
+the variant lost a behaviour) and "incomplete" (``max_states`` ran out
+first, or a goal the caller required is not reachable in this scenario:
+the scenario's problem; never a pass). Goals are declared from witness
+schedules of the reference (proofs/explore_goals.py).
 
 The search (proofs/explore_search.py) is breadth-first over packed integer
 states with hashing; thread-local states are memoised generator replays
@@ -26,7 +29,7 @@ with measured figures.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +39,7 @@ from model.tracefile import Counterexample
 from model.variants import Model, spec_of
 from proofs.bench_configs import BENCH_CONFIGS, BenchConfig, BenchRow, bench
 from proofs.explore_cx import build_counterexample
-from proofs.explore_goals import declared_goals
+from proofs.explore_goals import GOALS, Goal, Witness, goal_names, witnesses
 from proofs import native
 from proofs.explore_search import Search
 
@@ -44,6 +47,12 @@ __all__ = ["explore", "ExploreResult", "ExploreViolation", "VERDICTS", "BENCH_CO
            "bench"]
 
 VERDICTS = ("pass", "fail", "incomplete")
+
+
+def declared_goals(target: str, scenario: Any, params: Params) -> tuple[list[Goal], dict[str, Witness]]:
+    """The goals a schedule of the reference reaches in this configuration, with those schedules."""
+    found = witnesses(target, scenario, params)
+    return [g for g in GOALS if g.name in found], found
 
 
 @dataclass
@@ -85,15 +94,25 @@ class ExploreResult:
     notes: list[str] = field(default_factory=list)
     search_seconds: float = 0.0   # the search alone (``seconds`` adds building the counterexamples)
     compaction: str = ""  # hash compaction: what was stored and P(omission) (then never complete, never a pass)
+    # How the reference reaches each declared goal (proofs.explore_goals.Witness.describe()).
+    goal_witnesses: dict[str, str] = field(default_factory=dict)
+    # Goals the caller required that no schedule of the reference reaches in this configuration.
+    unreachable_goals: list[str] = field(default_factory=list)
+    is_reference: bool = True
 
     @property
     def unreached_goals(self) -> list[str]:
         return [g for g, ok in self.goals.items() if not ok]
 
     @property
-    def vacuous(self) -> bool:
-        """Complete, no violation, but a declared goal was never reached."""
-        return self.complete and not self.violations and bool(self.unreached_goals)
+    def lost_goals(self) -> list[str]:
+        """Declared goals a complete search of a variant never reached: the reference reaches them here."""
+        return self.unreached_goals if self.complete and not self.is_reference else []
+
+    @property
+    def not_exercised(self) -> list[str]:
+        """The target's goals this configuration does not declare (no schedule of the reference reaches them)."""
+        return [g for g in goal_names(self.target) if g not in self.goals]
 
     @property
     def states_per_second(self) -> float:
@@ -113,12 +132,22 @@ class ExploreResult:
         if self.verdict == "incomplete":
             if self.compaction:
                 return f"INCOMPLETE {what}: {self.compaction}, {figures}"
-            return f"INCOMPLETE {what}: --max-states reached before the search was complete, {figures}"
+            if not self.complete:
+                return f"INCOMPLETE {what}: --max-states reached before the search was complete, {figures}"
+            why = []
+            if self.unreachable_goals:
+                why.append(f"required goal(s) {', '.join(self.unreachable_goals)} not reachable in this scenario on "
+                           f"the reference (the scenario's problem: enlarge it)")
+            if self.is_reference and self.unreached_goals:
+                why.append(f"goal(s) {', '.join(self.unreached_goals)} reached by a witness schedule but not by the "
+                           f"search (report this as a bug of the explorer)")
+            return f"INCOMPLETE {what}: {'; '.join(why)}; {figures}"
         if self.violations:
             props = ", ".join(f"{v.prop} (length {v.length})" for v in self.violations)
-            return f"FAIL {what}: {props}; {figures}"
-        return (f"FAIL {what}: vacuous, goal(s) never reached: {', '.join(self.unreached_goals)} (the bounds do not "
-                f"exercise that code; enlarge the scenario); {figures}")
+            lost = f"; lost behaviour: {', '.join(self.lost_goals)}" if self.lost_goals else ""
+            return f"FAIL {what}: {props}{lost}; {figures}"
+        return (f"FAIL {what}: lost behaviour: the reference reaches goal(s) {', '.join(self.lost_goals)} in this "
+                f"configuration, no interleaving of {self.variant} does; {figures}")
 
     def to_json(self, traces: dict[str, str] | None = None) -> dict[str, Any]:
         """The --json object; ``traces`` maps a property to the path of its trace.json."""
@@ -132,6 +161,8 @@ class ExploreResult:
             "seconds": round(self.seconds, 3), "states_per_second": round(self.states_per_second),
             "complete": self.complete, "reduction": self.reduction, "terminal_states": self.terminal_states,
             "goals": dict(self.goals), "unreached_goals": self.unreached_goals, "notes": list(self.notes),
+            "lost_goals": self.lost_goals, "unreachable_goals": list(self.unreachable_goals),
+            "goal_witnesses": dict(self.goal_witnesses), "not_exercised": self.not_exercised,
             "compaction": self.compaction or None, "cpu_seconds": round(self.cpu_seconds, 3),
             "time_to_first_violation": (None if self.time_to_first_violation is None
                                         else round(self.time_to_first_violation, 3)),
@@ -140,12 +171,16 @@ class ExploreResult:
 
 def explore(target: str, scenario: str, params: Params, model: type[Model] = Model, *, reduction: bool = True,
             max_states: int | None = None,
-            progress: Callable[[dict[str, Any]], None] | None = None, jobs: int = 1, core: str = "auto",
-            compact: bool = False) -> ExploreResult:
+            progress: Callable[[dict[str, Any]], None] | None = None, jobs: int = 1,
+            require_goals: Sequence[str] = (), core: str = "auto", compact: bool = False) -> ExploreResult:
     """Check every interleaving of ``scenario`` on ``model`` (see the module docstring).
 
     ``jobs`` > 1 spreads the search over that many processes (the same
     result). ``core``: "native" runs the search loop compiled
+    ``require_goals``: goal names the configuration must reach; one that no
+    schedule of the reference reaches makes the verdict incomplete (ValueError
+    if one is not a goal of ``target``).
+
     (proofs/native), "python" in Python, "auto" native when it was built
     (jobs 1); the same result. ``compact``: hash compaction (native only),
     never a pass (proofs/native/core.py). Raises ScenarioError or ParamError on bad input; ValueError if
@@ -155,7 +190,10 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
         raise ValueError(f"max_states must be at least 1, not {max_states}")
     world = build(target, scenario, params, model)
     text = str(world.scenario)
-    goals = declared_goals(target, world.scenario, world.params)
+    unknown = [g for g in require_goals if g not in goal_names(target)]
+    if unknown:
+        raise ValueError(f"unknown {target} goal(s) {', '.join(unknown)}: use {', '.join(goal_names(target))}")
+    goals, found = declared_goals(target, world.scenario, world.params)
     if compact and jobs > 1:
         raise ValueError("hash compaction runs in one process: use jobs=1 with compact")
     if jobs > 1:  # the same result over ``jobs`` worker processes (proofs/explore_parallel.py)
@@ -188,18 +226,30 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
                          f"{cands[0].message}) whose histories properties.linearizability accepts: the variant's "
                          f"linearization points are not Go's statements; not reported")
     violations.sort(key=lambda v: (v.length, v.prop))
+    unreachable = [g for g in require_goals if g not in found]
     seconds = search.seconds + (time.monotonic() - t0)
     if violations:
         verdict = "fail"
     elif not search.complete:
         verdict = "incomplete"
     elif any(not ok for ok in search.reached.values()):
-        verdict = "fail"
+        # The reference reaches the goal (its witness); a variant that does not has lost that behaviour. The
+        # reference itself missing it would be the explorer disagreeing with the kernel: not a finding.
+        verdict = "incomplete" if model is Model else "fail"
+    elif unreachable:
+        verdict = "incomplete"
     else:
         verdict = "pass"
+    if search.complete and model is not Model:
+        described = {goal.name: goal.description for goal in goals}
+        notes += [f"goal {g} ({described[g]}) is lost: the reference reaches it in this configuration "
+                  f"({found[g].describe()}), no interleaving of {variant} does"
+                  for g, ok in search.reached.items() if not ok]
     first = min((v.seconds for v in violations), default=None)
     return ExploreResult(target, text, variant, world.params, verdict, violations, search.states,
                          search.transitions, search.max_depth, seconds, search.complete, dict(search.reached),
                          first, reduction, search.terminal_states,
                          {g.name: g.description for g in goals}, search.cpu_seconds, notes, search.seconds,
+                         goal_witnesses={g: w.describe() for g, w in found.items()}, unreachable_goals=unreachable,
+                         is_reference=model is Model,
                          compaction=search.native_stats.compaction if compact and search.native_stats else "")

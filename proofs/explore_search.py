@@ -547,13 +547,8 @@ class Search:
 
     def _goal(self, lid: int, eff: Effect, res: Any, mem: Any) -> None:
         for goal in self._pending_goals:
-            if not eff.label.startswith(goal.label) or not goal.hit(eff, res, mem, self.world.params):
-                continue
-            if goal.after_victim is not None:
-                seen = any("victimSize" in e.label for e, _ in self.table.op_effects(lid))
-                if seen != goal.after_victim:
-                    continue
-            self.reached[goal.name] = True
+            if goal.matches(eff, res, mem, self.world.params, lambda: self.table.op_effects(lid)):
+                self.reached[goal.name] = True
         self._pending_goals = [g for g in self._pending_goals if not self.reached[g.name]]
 
     def _d9(self, lid: int, eff: Effect, mem: Any) -> str | None:

@@ -28,7 +28,8 @@ def test_json_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
                 "max_depth", "seconds", "complete", "goals"):
         assert key in d
     assert d["verdict"] == "pass" and d["complete"] is True and d["params"]["gomaxprocs"] == 2
-    assert d["goals"] == {"victim-hit": True}
+    assert d["goals"] == {"pinslow-allocates": True, "pinslow-contends": True, "stale-localsize": True,
+                          "victim-hit": True}
 
 
 def test_violation_exits_1_and_writes_replayable_traces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

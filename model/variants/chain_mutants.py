@@ -11,7 +11,8 @@ from model.params import Params
 from model.poolqueue import PoolChain, Value, new_chain_elt, new_ring
 from model.variants.base import Model
 
-__all__ = ["ChainNextAfterPop", "ChainDropWithoutCas", "ChainPublishEarly", "LimitFullWidth", "PopHeadNoBackup"]
+__all__ = ["ChainNextAfterPop", "ChainDropWithoutCas", "ChainPublishEarly", "LimitFullWidth", "PopHeadNoBackup",
+           "GrowNoPrev", "GrowUncapped"]
 
 
 class _NextAfterPopChain(PoolChain):
@@ -161,3 +162,75 @@ class PopHeadNoBackup(Model):
     expected = ("C4",)
     witness = ("chain", "push push pop pop", Params(init_size=1))
     PoolChain = _NoBackupChain
+
+
+class _GrowNoPrevChain(PoolChain):
+    def push_head(self, val: Value) -> Gen[None]:
+        d = yield plain_read(self.head, "poolqueue.go:pushHead: d := c.head", silent=True)
+        if d is None:
+            d = yield from new_chain_elt(self.cfg, self.cfg.params.init_size,
+                                         "poolqueue.go:pushHead: d = new(poolChainElt)")
+            yield plain_write(self.head, (d,), "poolqueue.go:pushHead: c.head = d", silent=True)
+            yield atomic_store(self.tail, d, "poolqueue.go:pushHead: c.tail.Store(d)")
+        if (yield from self.dequeue(d).push_head(val)):
+            return
+        new_size = (yield from self._len_vals(self.dequeue(d))) * 2
+        if new_size >= self.cfg.limit:
+            new_size = self.cfg.limit
+        d2 = yield from new_chain_elt(self.cfg, None, "poolqueue.go:pushHead: d2 := &poolChainElt{}")
+        e2 = self.dequeue(d2)
+        # MUTATION: `d2.prev.Store(d)` is gone: the new dequeue has no link back, so popHead cannot back up
+        # to the older dequeues once the newest is empty.
+        ring = yield from new_ring(new_size, "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)")
+        yield plain_write(e2.vals_addr, ((ring, new_size),), "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)",
+                          silent=True)
+        yield plain_write(self.head, (d2,), "poolqueue.go:pushHead: c.head = d2", silent=True)
+        yield atomic_store(self.dequeue(d).next, d2, "poolqueue.go:pushHead: d.next.Store(d2)")
+        yield from e2.push_head(val)
+
+
+class GrowNoPrev(Model):
+    name = "grow-no-prev"
+    layer = "chain"
+    kind = "mutant"
+    description = ("poolChain.pushHead links a new dequeue without `d2.prev.Store(d)`: popHead cannot back up from "
+                   "an empty newest dequeue, so it reports an empty chain while older dequeues hold values (lost "
+                   "goal chain-backs-up)")
+    expected = ("C4",)
+    witness = ("chain", "push push pop pop", Params(init_size=1))
+    PoolChain = _GrowNoPrevChain
+
+
+class _GrowUncappedChain(PoolChain):
+    def push_head(self, val: Value) -> Gen[None]:
+        d = yield plain_read(self.head, "poolqueue.go:pushHead: d := c.head", silent=True)
+        if d is None:
+            d = yield from new_chain_elt(self.cfg, self.cfg.params.init_size,
+                                         "poolqueue.go:pushHead: d = new(poolChainElt)")
+            yield plain_write(self.head, (d,), "poolqueue.go:pushHead: c.head = d", silent=True)
+            yield atomic_store(self.tail, d, "poolqueue.go:pushHead: c.tail.Store(d)")
+        if (yield from self.dequeue(d).push_head(val)):
+            return
+        # MUTATION: `if newSize >= dequeueLimit { newSize = dequeueLimit }` is gone: the chain keeps doubling
+        # past the limit, up to a ring of 2^dequeueBits slots where full and empty look alike.
+        new_size = (yield from self._len_vals(self.dequeue(d))) * 2
+        d2 = yield from new_chain_elt(self.cfg, None, "poolqueue.go:pushHead: d2 := &poolChainElt{}")
+        e2 = self.dequeue(d2)
+        yield atomic_store(e2.prev, d, "poolqueue.go:pushHead: d2.prev.Store(d)")
+        ring = yield from new_ring(new_size, "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)")
+        yield plain_write(e2.vals_addr, ((ring, new_size),), "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)",
+                          silent=True)
+        yield plain_write(self.head, (d2,), "poolqueue.go:pushHead: c.head = d2", silent=True)
+        yield atomic_store(self.dequeue(d).next, d2, "poolqueue.go:pushHead: d.next.Store(d2)")
+        yield from e2.push_head(val)
+
+
+class GrowUncapped(Model):
+    name = "grow-uncapped"
+    layer = "chain"
+    kind = "mutant"
+    description = ("poolChain.pushHead doubles every new dequeue and never caps newSize at dequeueLimit (C5, and "
+                   "lost goal chain-limit)")
+    expected = ("C5",)
+    witness = ("chain", "push push push push", Params(init_size=1, dequeue_limit=2))
+    PoolChain = _GrowUncappedChain

@@ -11,6 +11,7 @@ from poolcheck.common import UsageError, add_common, add_params, finish, params_
 from poolcheck.engine.explore import DEFAULT_MAX_MEMORY_MB
 from poolcheck.progress import Progress
 from proofs import native
+from proofs.explore_goals import goal_names
 from proofs.explore_parallel import default_jobs
 
 NAME = "explore"
@@ -38,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compact", choices=("fingerprint",), default=None,
                    help="hash compaction: store a 64-bit fingerprint per state (native core, one process); the "
                         "verdict is then never 'pass' ('incomplete' with the omission probability, or 'fail')")
+    p.add_argument("--goal", action="append", default=[], metavar="NAME",
+                   help="a reachability goal the scenario must reach (repeatable; proofs/explore_goals.py); one that "
+                        "no schedule of the reference reaches makes the verdict 'incomplete' (exit 3)")
     p.add_argument("--no-reduction", action="store_true",
                    help="explore without thread symmetry and live-variable merging (slower; the same verdict)")
     add_common(p)
@@ -67,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
     model = variant_from(args)
     variant = getattr(args, "variant", "reference") or "reference"
     cfg = engine.one_config(args.target, args.scenario, params, reduction=not args.no_reduction)
+    unknown = [g for g in args.goal if g not in goal_names(args.target)]
+    if unknown:
+        raise UsageError(f"--goal {unknown[0]}: not a {args.target} goal; use one of {', '.join(goal_names(args.target))}")
+    cfg["require_goals"] = list(args.goal)
     with Progress("explore") as bar:
         res = engine.run("explore", variant, {"configs": [cfg], "max_memory_mb": args.max_memory,
                                                "jobs": jobs, "core": core,
@@ -86,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         "states_per_second": cov.get("states_per_second", 0), "complete": bool(cov.get("complete")),
         "reduction": not args.no_reduction, "terminal_states": cov.get("terminal_states", 0),
         "goals": cov.get("goals", {}), "unreached_goals": [g for g, ok in cov.get("goals", {}).items() if not ok],
+        **{k: cov.get(k, []) for k in ("lost_goals", "unreachable_goals", "not_exercised")},
+        "goal_witnesses": cov.get("goal_witnesses", {}),
         "notes": res.notes, "cpu_seconds": cov.get("cpu_seconds", 0.0),
         "time_to_first_violation": cov.get("time_to_first_violation"),
         "max_states": args.max_states, "max_memory_mb": args.max_memory,
@@ -104,6 +114,10 @@ def _text(res: engine.EngineResult, traces: dict[str, str]) -> list[str]:
     for g, ok in cov.get("goals", {}).items():
         if not ok:
             lines.append(f"goal not reached: {g}: {cov.get('goal_descriptions', {}).get(g, '')}")
+    for g in cov.get("unreachable_goals", []):
+        lines.append(f"goal unreachable in this scenario (no schedule of the reference reaches it): {g}")
+    if cov.get("not_exercised"):
+        lines.append(f"goals this scenario does not exercise: {', '.join(cov['not_exercised'])}")
     lines += [f"note: {n}" for n in res.notes if "state limit" not in n]
     lines.append(cov.get("summary") or f"{res.verdict.value.upper()} {res.configs[0].name}: {res.configs[0].detail}")
     return lines

@@ -82,6 +82,7 @@ class ExploreEngine:
             try:
                 res = explore(c["target"], c["scenario"], params, model, reduction=bool(c.get("reduction", True)),
                               max_states=max_states, progress=feed, jobs=jobs,
+                              require_goals=tuple(c.get("require_goals", ())),
                               core=str(config.get("core", "auto")), compact=bool(config.get("compact", False)))
             except (MemoryLimit, SearchTooLarge) as e:
                 incomplete |= set(props)
@@ -92,6 +93,9 @@ class ExploreEngine:
             if res.verdict == "incomplete" and res.compaction:
                 incomplete |= set(props)
                 notes.append(f"{key}: {res.compaction}")
+            elif res.verdict == "incomplete" and res.complete:  # a required goal the scenario cannot reach
+                incomplete |= set(props)
+                notes.append(f"{key}: {res.summary()}")
             elif res.verdict == "incomplete":
                 incomplete |= set(props)
                 notes.append(f"{key}: the state limit ({max_states:,}) was reached before every interleaving was "
@@ -118,13 +122,16 @@ class ExploreEngine:
                                    "states_per_second": round(res.states_per_second),
                                    "terminal_states": res.terminal_states,
                                    "goal_descriptions": res.goal_descriptions, "goals": dict(res.goals),
+                                   "lost_goals": res.lost_goals, "unreachable_goals": res.unreachable_goals,
+                                   "goal_witnesses": res.goal_witnesses, "not_exercised": res.not_exercised,
                                    "scenario": res.scenario, "params": res.params.to_json(),
                                    "reduction": res.reduction, "summary": res.summary(),
                                    "time_to_first_violation": res.time_to_first_violation},
                                   "" if not unreached else f"goal(s) never reached: {', '.join(unreached)}"))
         violations = sorted(best.values(), key=lambda v: (v.steps or 0, v.prop))
         if vacuous:
-            notes.insert(0, f"vacuous configuration(s), bounds too small: {'; '.join(vacuous)}")
+            notes.insert(0, f"lost behaviour: goal(s) the reference reaches in the same configuration, no "
+                            f"interleaving of the variant does: {'; '.join(vacuous)}")
         verdict = Verdict.FAIL if violations or vacuous else Verdict.INCOMPLETE if incomplete else Verdict.PASS
         return EngineResult("explore", variant, verdict, violations,
                             {"states": states, "transitions": transitions, "max_depth": depth,
