@@ -38,7 +38,7 @@ from model.params import Params
 from model.tracefile import Counterexample
 from model.variants import Model, spec_of
 from proofs.bench_configs import BENCH_CONFIGS, BenchConfig, BenchRow, bench
-from proofs.explore_cx import build_counterexample
+from proofs.explore_cx import build_counterexample, decide_lp
 from proofs.explore_goals import GOALS, Goal, Witness, goal_names, witnesses
 from proofs import native
 from proofs.explore_search import Search
@@ -99,6 +99,7 @@ class ExploreResult:
     # Goals the caller required that no schedule of the reference reaches in this configuration.
     unreachable_goals: list[str] = field(default_factory=list)
     is_reference: bool = True
+    undecided: list[str] = field(default_factory=list)  # properties neither the search nor the history checker decided
 
     @property
     def unreached_goals(self) -> list[str]:
@@ -135,6 +136,9 @@ class ExploreResult:
             if not self.complete:
                 return f"INCOMPLETE {what}: --max-states reached before the search was complete, {figures}"
             why = []
+            if self.undecided:
+                why.append(f"{', '.join(self.undecided)} undecided: linearization-point hits the history checker "
+                           f"neither confirmed nor refuted on every execution (see notes)")
             if self.unreachable_goals:
                 why.append(f"required goal(s) {', '.join(self.unreachable_goals)} not reachable in this scenario on "
                            f"the reference (the scenario's problem: enlarge it)")
@@ -163,7 +167,8 @@ class ExploreResult:
             "goals": dict(self.goals), "unreached_goals": self.unreached_goals, "notes": list(self.notes),
             "lost_goals": self.lost_goals, "unreachable_goals": list(self.unreachable_goals),
             "goal_witnesses": dict(self.goal_witnesses), "not_exercised": self.not_exercised,
-            "compaction": self.compaction or None, "cpu_seconds": round(self.cpu_seconds, 3),
+            "compaction": self.compaction or None, "undecided": list(self.undecided),
+            "cpu_seconds": round(self.cpu_seconds, 3),
             "time_to_first_violation": (None if self.time_to_first_violation is None
                                         else round(self.time_to_first_violation, 3)),
         }
@@ -213,24 +218,22 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
         built = build_counterexample(search, hit, world, variant, text, extra)
         violations.append(ExploreViolation(hit.prop, built.counterexample.message, built.counterexample, hit.length,
                                            built.replayable, hit.seconds))
-    # D5/C4: the first linearization-point hit that the history checker confirms.
+    # D5/C4: a linearization-point hit the history checker confirms, else that checker on every execution;
+    # neither deciding makes the property undecided (proofs/explore_cx.decide_lp).
+    undecided: list[str] = []
     for prop, cands in search.lp_candidates.items():
-        for hit in cands:
-            built = build_counterexample(search, hit, world, variant, text, extra)
-            if built.replayable:
-                violations.append(ExploreViolation(prop, built.counterexample.message, built.counterexample,
-                                                   hit.length, True, hit.seconds))
-                break
-        else:
-            notes.append(f"{prop}: the linearization-point check flagged {len(cands)} execution(s) (first: "
-                         f"{cands[0].message}) whose histories properties.linearizability accepts: the variant's "
-                         f"linearization points are not Go's statements; not reported")
+        lp = decide_lp(search, prop, cands, world, variant, text, extra)
+        if lp.built is not None:
+            violations.append(ExploreViolation(prop, lp.built.counterexample.message, lp.built.counterexample,
+                                               lp.length, True, lp.seconds))
+        notes += [lp.note] if lp.note else []
+        undecided += [prop] if lp.undecided else []
     violations.sort(key=lambda v: (v.length, v.prop))
     unreachable = [g for g in require_goals if g not in found]
     seconds = search.seconds + (time.monotonic() - t0)
     if violations:
         verdict = "fail"
-    elif not search.complete:
+    elif not search.complete or undecided:
         verdict = "incomplete"
     elif any(not ok for ok in search.reached.values()):
         # The reference reaches the goal (its witness); a variant that does not has lost that behaviour. The
@@ -251,5 +254,5 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
                          first, reduction, search.terminal_states,
                          {g.name: g.description for g in goals}, search.cpu_seconds, notes, search.seconds,
                          goal_witnesses={g: w.describe() for g, w in found.items()}, unreachable_goals=unreachable,
-                         is_reference=model is Model,
+                         is_reference=model is Model, undecided=undecided,
                          compaction=search.native_stats.compaction if compact and search.native_stats else "")

@@ -22,8 +22,15 @@ for code whose linearization points are Go's statements, but a variant with
 other linearization points can fail it on a history that is linearizable.
 So a D5/C4 hit counts only when properties.linearizability's search (Wing &
 Gong with Lowe's memoisation, run by check_execution) rejects the history of
-the counterexample or of one of its completions; proofs/explore.py tries the
-first few hits in breadth-first order and drops the ones not confirmed.
+the counterexample or of one of its completions (``decide_lp`` tries the
+first few hits in breadth-first order). When none is confirmed, the
+linearization-point check has not decided the flagged executions, so the
+search alone cannot pass the property: ``decide_lp`` then decides it the
+slow way, running the history checker on the history of every execution of
+the scenario (a depth-first enumeration of kernel schedules, identical
+histories checked once), and reports the first rejected one; if the
+enumeration exceeds its budget or the checker its own, the property is
+undecided and the verdict ``incomplete``, never a pass.
 """
 
 from __future__ import annotations
@@ -35,14 +42,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from model.harness import World
-from model.kernel import Kernel, RoundRobin
+from model.kernel import Kernel, OpRecord, RoundRobin
 from model.memory import enabled
 from model.tracefile import Counterexample, from_kernel
 from proofs.explore_search import LMASK, Hit, Search
 from properties.checks import check_execution
 from properties.invariants import Violation
+from properties.linearizability import Undecided, check_kernel_history
 
-__all__ = ["Built", "build_counterexample"]
+__all__ = ["Built", "build_counterexample", "LpOutcome", "decide_lp", "every_history", "DECIDE_EXECUTIONS"]
 
 COMPLETION_BUDGET = 3000
 """Search states tried when looking for a completion whose end state shows the property."""
@@ -51,6 +59,9 @@ KERNEL_TRIES = 40
 """Completions re-executed by the kernel at most, per counterexample."""
 
 _HISTORY_PROPS = ("D5", "C4")
+
+DECIDE_EXECUTIONS = 50_000
+"""Executions whose histories ``decide_lp`` checks at most before it calls D5/C4 undecided."""
 
 
 @dataclass
@@ -162,3 +173,96 @@ def _cx(k: Kernel, world: World, variant: str, scenario: str, hit: Hit, violatin
         data["not_replayable_because"] = why
     return from_kernel(k, target=world.target, scenario=scenario, params=world.params, variant=variant,
                        prop=hit.prop, message=hit.message, engine="explore", violating_step=violating, extra=data)
+
+
+@dataclass
+class LpOutcome:
+    """What the linearization-point hits of one property (D5 or C4) come to (see the module docstring).
+
+    ``built`` is the confirmed counterexample (``length`` its scheduling
+    points, ``seconds`` when the search found the hit), or None; ``undecided``
+    is True when neither a confirmation nor the full history check decided
+    the property (the verdict is then incomplete); ``note`` says what happened.
+    """
+
+    prop: str
+    built: Built | None
+    length: int
+    seconds: float
+    undecided: bool
+    note: str
+
+
+def decide_lp(search: Search, prop: str, cands: list[Hit], world: World, variant: str, scenario: str,
+              extra: dict[str, Any], budget: int = DECIDE_EXECUTIONS) -> LpOutcome:
+    """Confirm one of ``cands`` (``prop``'s linearization-point hits) or decide ``prop`` on every execution."""
+    for hit in cands:
+        built = build_counterexample(search, hit, world, variant, scenario, extra)
+        if built.replayable:
+            return LpOutcome(prop, built, hit.length, hit.seconds, False, "")
+    flagged = (f"{prop}: the linearization-point check flagged {len(cands)}{'+' if len(cands) >= 12 else ''} "
+               f"execution(s) (first: {cands[0].message}) that the history checker did not reject (the variant's "
+               f"linearization points are not Go's statements)")
+    if not search.complete:
+        return LpOutcome(prop, None, 0, 0.0, True, f"{flagged}; undecided (the search is incomplete)")
+    executions, found, why = every_history(world, budget)
+    if found is not None:
+        k, v = found
+        data = dict(extra, length=len(k.schedule), replayable=True,
+                    decided_by=f"history checker on every execution ({executions:,} run)")
+        cx = from_kernel(k, target=world.target, scenario=scenario, params=world.params, variant=variant,
+                         prop=prop, message=v.message, engine="explore",
+                         violating_step=v.step if v.step is not None else max(len(k.trace) - 1, 0), extra=data)
+        return LpOutcome(prop, Built(cx, True, len(k.schedule)), len(k.schedule), search.seconds, False,
+                         f"{flagged}; the history checker, run on every execution, rejected execution {executions:,}")
+    if why:
+        return LpOutcome(prop, None, 0, 0.0, True, f"{flagged}; undecided: {why}")
+    return LpOutcome(prop, None, 0, 0.0, False,
+                     f"{flagged}; decided instead by the history checker on every one of the {executions:,} "
+                     f"executions of the scenario: all linearizable")
+
+
+def every_history(world: World, budget: int) -> tuple[int, tuple[Kernel, Violation] | None, str]:
+    """Run every execution of ``world`` (depth-first over kernel schedules) and check each history.
+
+    Returns (executions run, the first rejected one with its violation or
+    None, why the property stays undecided or ""). Executions with the same
+    history are checked once; one that faults is skipped (the search reports
+    the fault itself).
+    """
+    choices: list[int] = []
+    seen: set[tuple[tuple[Any, ...], ...]] = set()
+    n = 0
+    while True:
+        if n >= budget:
+            return n, None, f"the scenario has more than {budget:,} executions (shorten it)"
+        k = world.kernel(track_races=False, record_trace=False)
+        counts: list[int] = []
+        while en := k.enabled():
+            i = len(counts)
+            if i == len(choices):
+                choices.append(0)
+            counts.append(len(en))
+            k.step(en[choices[i]])
+        n += 1
+        key = tuple(_event(r) for r in k.history)
+        if not k.faults and key not in seen:
+            seen.add(key)
+            try:
+                vs = check_kernel_history(world, k.history)
+            except Undecided as e:
+                return n, None, f"the history checker ran out of budget on execution {n:,} ({e})"
+            if vs:
+                full = world.kernel()
+                full.run_schedule(list(k.schedule))
+                return n, (full, vs[0]), ""
+        j = len(counts) - 1
+        while j >= 0 and choices[j] + 1 >= counts[j]:
+            j -= 1
+        if j < 0:
+            return n, None, ""
+        choices = choices[:j] + [choices[j] + 1]
+
+
+def _event(r: OpRecord) -> tuple[Any, ...]:
+    return (r.tid, r.name, repr(r.arg), repr(r.result), r.call, r.ret)
