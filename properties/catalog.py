@@ -42,7 +42,8 @@ CATALOG: tuple[Property, ...] = (
     Property("D6", "no-retention", "dequeue", "At quiescence every slot outside [tail, head) is zeroed.",
              "poolqueue.go: it nils out unused slots to avoid unnecessary retention of objects", "terminal"),
     Property("D7", "race-free", "dequeue",
-             "No two conflicting plain accesses to the dequeue are unordered by happens-before.",
+             "No two conflicting accesses to the dequeue (one a write, not both atomic) are unordered by "
+             "happens-before.",
              "Go memory model: data-race-free programs behave sequentially consistently", "history"),
     Property("D8", "nil-roundtrip", "dequeue", "A pushed Go nil comes back as nil, and only a pushed nil does.",
              "poolqueue.go: dequeueNil is used in poolDequeue to represent interface{}(nil)", "terminal"),
@@ -66,7 +67,8 @@ CATALOG: tuple[Property, ...] = (
              "A dequeue that is no longer reachable from the chain's tail holds no value.",
              "poolqueue.go: if next is non-nil before the pop and the pop fails, then d is permanently empty", "state"),
     Property("C7", "race-free", "chain",
-             "No two conflicting plain accesses to the chain are unordered by happens-before.",
+             "No two conflicting accesses to the chain (one a write, not both atomic) are unordered by "
+             "happens-before.",
              "Go memory model: data-race-free programs behave sequentially consistently", "history"),
     Property("C8", "tail-advances", "chain",
              "c.tail only moves forward, one link at a time: each change replaces a dequeue d by d.next (or sets "
@@ -97,7 +99,8 @@ CATALOG: tuple[Property, ...] = (
              "pool.go: In pinSlow we store to local and then to localSize, here we load in opposite order", "step"),
     Property("P8", "put-get-handoff", "pool",
              "Writes to an object before Put happen before reads after the Get that returns it (no race on it), "
-             "and the pool's own plain accesses are race-free.",
+             "and the pool's own plain accesses race with no other access (p.local's documented load-consume "
+             "excepted: model.hb.BENIGN_RACES).",
              "pool.go: a call to Put(x) synchronizes before a call to Get returning that same value x", "history"),
     Property("P9", "victim-empty-mark", "pool",
              "victimSize is 0 while victim is set only if every victim shared chain is empty.",
