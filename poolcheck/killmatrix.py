@@ -345,7 +345,12 @@ def mutants(names: Iterable[str] | None = None) -> list[type[Model]]:
     if unknown:
         raise ValueError(f"unknown mutant(s) {', '.join(unknown)}: use one of {', '.join(c.name for c in muts)}, "
                          f"or path/to/file.py:Class")
-    return [_engine.load_variant(n) if ":" in n else reg[n] for n in wanted]
+    out = [_engine.load_variant(n) if ":" in n else reg[n] for n in wanted]
+    blind = [spec_of(m) for m in out if m.witness is None]
+    if blind:
+        raise ValueError(f"{', '.join(blind)} has no witness: give the class a witness = (target, scenario, Params(...)) "
+                         f"on which the engines run it")
+    return out
 
 
 def engine_available(engine: str) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from model.tracefile import from_kernel, load
-from model.variants import resolve, spec_of
+from model.tracefile import from_kernel
+from model.variants import spec_of
 from poolcheck import artifacts
-from poolcheck.common import OK, VIOLATION, emit_json
-from poolcheck.replay import replay
+from poolcheck.common import OK, VIOLATION, UsageError, emit_json, load_variant
+from poolcheck.replay import load_trace, needs_trust, replay
 
 NAME = "replay"
 HELP = "re-execute a trace.json; exit 1 while its property is still violated, 0 when it holds"
@@ -27,13 +27,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="replay on this variant instead of the recorded one (to check a fix): a name, "
                         "path/to/file.py:Class or package.module:Class")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of text")
+    p.add_argument("--trust", action="store_true",
+                   help="import the variant code the trace names (a file or module): without it, a trace whose "
+                        "variant is not built in is replayed only on a --variant you name")
+    p.add_argument("--on", choices=("model", "go"), default="model",
+                   help="go: replay the schedule on the real Go code (the installed poolqueue.go, or the variant's Go "
+                        "mutant, instrumented) and say whether the violation reproduces there")
     p.add_argument("--out", default=None, type=Path,
                    help="also write the replayed execution's report folder under this directory")
 
 
 def run(args: argparse.Namespace) -> int:
-    cx = load(args.trace)
-    other = resolve(args.variant) if args.variant else None
+    cx = load_trace(args.trace)
+    if args.variant is None and not args.trust and needs_trust(cx):
+        raise UsageError(f"{args.trace} names the variant {cx.variant!r}, code outside poolcheck; replay imports it "
+                         f"only if you say so: --variant {cx.variant} (or --trust)")
+    if args.on == "go":
+        from properties.conformance.goreplay_cli import replay_on_go
+        return replay_on_go(cx, args.trace, args.json)
+    other = load_variant(args.variant) if args.variant else None
     res = replay(cx, other)
     variant = spec_of(other) if other is not None else cx.variant
     v = res.violation

@@ -86,7 +86,9 @@ def load_variant(spec: str, seconds: float = IMPORT_SECONDS) -> type[Model]:
     """``resolve(spec)`` with a time limit on import; every failure of the variant's module is a VariantError."""
     try:
         model = _resolve_limited(spec, seconds)
-    except VariantError:
+    except VariantError as e:
+        if ":" in spec and spec not in str(e):
+            raise VariantError(f"variant {spec}: {e}") from None
         raise
     except _ImportTimeout:
         raise VariantError(f"variant {spec}: importing it did not finish within {seconds:g} s (a loop at import?)"

@@ -1,0 +1,291 @@
+"""The CLI keeps its promises (issue 13): Ctrl-C, --out, a user's broken variant, --json, replay's trust rule,
+the explorer's limits, incomplete cells and campaigns, and the messages people read."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from model.params import Params
+from model.variants import Model
+from poolcheck import campaign, killmatrix
+from poolcheck.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+D3 = ROOT / "tests" / "regressions" / "D3-push-no-typ-check.json"
+
+
+@pytest.fixture(autouse=True)
+def _no_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Progress lines go to stderr too; these tests count the error lines."""
+    monkeypatch.setenv("POOLCHECK_PROGRESS", "off")
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        rc = main(argv)
+    except SystemExit as e:  # argparse
+        rc = int(e.code or 0)
+    cap = capsys.readouterr()
+    return rc, cap.out, cap.err
+
+
+def _one_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("poolcheck: error:") and "Traceback" not in err
+    return lines[0]
+
+
+# -- Ctrl-C ------------------------------------------------------------------------------------------------------
+def _interrupt(argv: list[str], tmp_path: Path, after: float = 3.0) -> tuple[int, float, str]:
+    env = dict(os.environ, POOLCHECK_PROGRESS="off")
+    p = subprocess.Popen([sys.executable, "-m", "poolcheck", *argv, "--out", str(tmp_path)], cwd=tmp_path, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    assert p.poll() is None, f"{argv} ended before the interrupt: {p.communicate()}"
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=30)
+    return p.returncode, time.monotonic() - t0, err
+
+
+def test_ctrl_c_stops_the_explorer_within_2s_with_130(tmp_path: Path) -> None:
+    rc, secs, err = _interrupt(["explore", "chain", "push push push push pop pop | tail tail tail | tail tail",
+                                "--init-size", "1", "--max-states", "0"], tmp_path)
+    assert rc == 130 and secs < 2.0 and err.strip().splitlines()[-1] == "poolcheck: interrupted", err
+
+
+def test_ctrl_c_stops_z3_within_2s_with_130(tmp_path: Path) -> None:
+    """Z3 installs its own SIGINT handler (a Ctrl-C becomes an 'unknown' result): it must not swallow it."""
+    rc, secs, err = _interrupt(["prove", "--only", "L7,induction"], tmp_path, after=4.0)
+    assert rc == 130 and secs < 2.0 and "poolcheck: interrupted" in err, err
+
+
+def test_an_interrupted_campaign_is_never_a_pass(tmp_path: Path) -> None:
+    rc, secs, err = _interrupt(["verify", "--stage", "mutants", "--json"], tmp_path)
+    assert rc == 130 and secs < 2.0 and "poolcheck: interrupted" in err, err
+    data = json.loads((tmp_path / "campaign.json").read_text()) if (tmp_path / "campaign.json").exists() else None
+    if data is not None:  # written when the stage unwound within the grace period
+        assert data["verdict"] == "incomplete" and data["interrupted"] is True
+
+
+def test_campaign_marks_the_interrupted_stage_incomplete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(ctx: campaign.Context, bar: object) -> campaign.StageResult:
+        raise KeyboardInterrupt
+    never = campaign.Stage("later", "later", "never runs", None, interrupted)
+    monkeypatch.setattr(campaign, "STAGES", [campaign.Stage("cut", "cut", "cut short", None, interrupted), never])
+    c = campaign.run([Model], out=tmp_path, progress=False)
+    assert c.interrupted and c.verdict == "incomplete" and c.exit_status == 3
+    assert [s.stage for s in c.runs[0].stages] == ["cut"] and c.runs[0].stages[0].status == "incomplete"
+
+
+# -- --out, before any work, on every command -----------------------------------------------------------------
+COMMANDS_WITH_OUT = [
+    ["explore", "dequeue", "push | tail", "--size", "2"],
+    ["fuzz", "--examples", "1"],
+    ["prove", "--only", "L1"],
+    ["mutants", "--only", "push-no-typ-check"],
+    ["verify", "--stage", "sample"],
+    ["study", "padding"],
+    ["variants"],
+    ["conform", "--examples", "1"],
+    ["replay", str(D3)],
+]
+
+
+@pytest.mark.parametrize("argv", COMMANDS_WITH_OUT, ids=lambda a: a[0])
+@pytest.mark.parametrize("where", ["file", "devnull", "unwritable", "under-a-file"])
+def test_out_is_checked_before_any_work(argv: list[str], where: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "a-file"
+    f.write_text("x")
+    out = {"file": str(f), "devnull": os.devnull, "unwritable": "/proc/poolcheck-reports",
+           "under-a-file": str(f / "sub")}[where]
+    t0 = time.monotonic()
+    rc, _, err = _run([*argv, "--out", out], capsys)
+    assert rc == 2 and "--out" in _one_line(err)
+    assert time.monotonic() - t0 < 5.0
+
+
+# -- a user's variant that breaks ---------------------------------------------------------------------------
+BAD_VARIANTS = textwrap.dedent('''
+    import sys
+    from model.params import Params
+    from model.variants import Model
+    from model.poolqueue import PoolDequeue
+
+    class RaiseDeq(PoolDequeue):
+        def push_head(self, val):
+            raise RuntimeError("boom")
+            yield
+
+    class NotGenDeq(PoolDequeue):
+        def push_head(self, val):
+            return True
+
+    class NonEffectDeq(PoolDequeue):
+        def push_head(self, val):
+            yield 42
+            return True
+
+    class ExitDeq(PoolDequeue):
+        def push_head(self, val):
+            sys.exit(3)
+            yield
+
+    class PrintDeq(PoolDequeue):
+        def push_head(self, val):
+            print("hello from the variant")
+            return (yield from PoolDequeue.push_head(self, val))
+
+    def _m(name, deq):
+        return type(name, (Model,), {"name": name.lower(), "layer": "dequeue", "description": name,
+                                     "kind": "mutant", "expected": ("D3",), "PoolDequeue": deq,
+                                     "witness": ("dequeue", "push pop | tail", Params(size=2))})
+
+    Raise = _m("Raise", RaiseDeq)
+    NotGen = _m("NotGen", NotGenDeq)
+    NonEffect = _m("NonEffect", NonEffectDeq)
+    Exit = _m("Exit", ExitDeq)
+    Print = _m("Print", PrintDeq)
+''')
+
+
+@pytest.fixture
+def bad_variants(tmp_path: Path) -> Path:
+    f = tmp_path / "bad_variants.py"
+    f.write_text(BAD_VARIANTS)
+    (tmp_path / "exits_at_import.py").write_text("import sys\nsys.exit(0)\n")
+    (tmp_path / "loops_at_import.py").write_text("while True:\n    pass\n")
+    (tmp_path / "raises_at_import.py").write_text("raise ImportError('no such thing')\n")
+    return f
+
+
+@pytest.mark.parametrize("cls,fragment", [
+    ("Raise", "RaiseDeq.push_head raised RuntimeError: boom"),
+    ("NotGen", "NotGenDeq.push_head is not a generator function"),
+    ("NonEffect", "NonEffectDeq.push_head yielded something that is not an effect"),
+    ("Exit", "ExitDeq.push_head raised sys.exit(3)"),
+])
+@pytest.mark.parametrize("command", [["explore", "dequeue", "push pop | tail", "--size", "2"],
+                                     ["mutants", "--engines", "sample", "--no-reference", "--only"]],
+                         ids=["explore", "mutants"])
+def test_a_broken_variant_is_exit_2_naming_variant_and_function(bad_variants: Path, cls: str, fragment: str,
+                                                               command: list[str], tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    spec = f"{bad_variants}:{cls}"
+    argv = [*command, spec] if command[0] == "mutants" else [*command, "--variant", spec]
+    rc, out, err = _run([*argv, "--out", str(tmp_path / "out")], capsys)
+    line = _one_line(err)
+    assert rc == 2 and spec in line and fragment in line, line
+
+
+@pytest.mark.parametrize("module,fragment", [("exits_at_import", "called sys.exit(0)"),
+                                             ("loops_at_import", "did not finish within"),
+                                             ("raises_at_import", "ImportError: no such thing")])
+def test_a_variant_module_that_breaks_at_import_is_exit_2(bad_variants: Path, module: str, fragment: str,
+                                                          tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from poolcheck.engine import guard
+    monkeypatch.setattr(guard, "IMPORT_SECONDS", 1.0)
+    monkeypatch.setattr(guard.load_variant, "__defaults__", (1.0,))
+    spec = f"{bad_variants.parent / module}.py:X"
+    rc, _, err = _run(["explore", "dequeue", "push | tail", "--size", "2", "--variant", spec, "--out",
+                       str(tmp_path / "out")], capsys)
+    line = _one_line(err)
+    assert rc == 2 and spec in line and fragment in line, line
+
+
+def test_print_in_a_variant_does_not_corrupt_json(bad_variants: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = _run(["explore", "dequeue", "push pop | tail", "--size", "2", "--variant",
+                         f"{bad_variants}:Print", "--json", "--out", str(tmp_path / "out")], capsys)
+    d = json.loads(out)
+    assert rc == 0 and d["verdict"] == "pass" and d["command"] == "explore" and d["exit_status"] == 0
+    assert "hello from the variant" in err and "hello" not in out
+
+
+# -- replay imports nothing the user did not name --------------------------------------------------------------
+def _trace(tmp: Path, **changes: object) -> str:
+    d = json.loads(D3.read_text())
+    d.update(changes)
+    p = tmp / f"t{len(list(tmp.iterdir()))}.json"
+    p.write_text(json.dumps(d))
+    return str(p)
+
+
+def test_replay_does_not_import_a_file_named_in_the_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    planted = tmp_path / "planted.py"
+    marker = tmp_path / "imported"
+    planted.write_text(f"open({str(marker)!r}, 'w').write('x')\nfrom model.variants import resolve\n"
+                       f"X = resolve('push-no-typ-check')\n")
+    t = _trace(tmp_path, variant=f"{planted}:X")
+    rc, _, err = _run(["replay", t], capsys)
+    assert rc == 2 and "--variant" in _one_line(err) and not marker.exists()
+    rc, _, _ = _run(["replay", t, "--trust"], capsys)
+    assert marker.exists() and rc == 1
+
+
+@pytest.mark.parametrize("what", ["unknown property", "empty schedule", "binary", "deep"])
+def test_replay_refuses_files_that_are_not_traces(what: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    if what == "unknown property":
+        t = _trace(tmp_path, property="Z9")
+    elif what == "empty schedule":
+        t = _trace(tmp_path, schedule=[])
+    elif what == "binary":
+        t = str(tmp_path / "b.json")
+        Path(t).write_bytes(bytes(range(256)) * 4)
+    else:
+        t = str(tmp_path / "deep.json")
+        Path(t).write_text("[" * 100_000 + "]" * 100_000)
+    rc, _, err = _run(["replay", t], capsys)
+    assert rc == 2 and _one_line(err)
+
+
+# -- the explorer's limits ------------------------------------------------------------------------------------
+def test_explore_has_default_limits_and_zero_means_unbounded(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    rc, out, _ = _run(["explore", "dequeue", "push push pop | tail tail", "--size", "2", "--json", "--out",
+                       str(tmp_path)], capsys)
+    d = json.loads(out)
+    assert rc == 0 and d["max_states"] == 5_000_000 and d["max_memory_mb"] == 4096
+    rc, out, _ = _run(["explore", "dequeue", "push push pop | tail tail", "--size", "2", "--max-states", "0",
+                       "--json", "--out", str(tmp_path)], capsys)
+    assert rc == 0 and json.loads(out)["complete"] is True
+
+
+def test_explore_memory_limit_is_incomplete_exit_3(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rc, out, _ = _run(["explore", "chain", "push push push push pop | tail tail | tail tail", "--init-size", "1",
+                       "--max-memory", "1", "--json", "--out", str(tmp_path)], capsys)
+    d = json.loads(out)
+    assert rc == 3 and d["verdict"] == "incomplete" and any("memory limit 1 MB" in n for n in d["notes"])
+
+
+def test_an_unfinished_kill_matrix_cell_is_incomplete_not_survived(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(killmatrix.BUDGETS, "ci", killmatrix.Budget(sample_runs=1, sample_seconds=1.0,
+                                                                     reference_runs=1, explore_states=5,
+                                                                     fuzz_examples=1))
+    km = killmatrix.kill_matrix(engines=("explore",), only=["chain-next-after-pop"], out=None, reference=False)
+    cell = km.rows[0].cells["explore"]
+    assert cell.status == "incomplete" and km.rows[0].verdict == "incomplete" and km.ok
+
+
+# -- messages -------------------------------------------------------------------------------------------------
+def test_verify_headline_names_only_the_failed_variants(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(campaign, "SAMPLE_CONFIGS", [("dequeue", "push push push | tail tail", Params(size=2))])
+    monkeypatch.setattr(campaign, "SAMPLE_RUNS", {"ci": 40, "thorough": 40})
+    rc, out, _ = _run(["verify", "--stage", "sample", "--variant", "reference", "--variant", "push-no-typ-check",
+                       "--out", str(tmp_path)], capsys)
+    head = out.strip().splitlines()[-1]
+    assert rc == 1 and head.startswith("FAIL push-no-typ-check:") and "reference" not in head.split(":")[0]
