@@ -69,8 +69,27 @@ def add_params(p: argparse.ArgumentParser) -> None:
     p.add_argument("--new", action="store_true", help="give the Pool a New function (pool target)")
 
 
+# The model options each target reads; any other one given on the command line is an error, not a no-op.
+_USED_BY: dict[str, tuple[str, ...]] = {
+    "dequeue": ("bits", "size", "start_index"),
+    "chain": ("bits", "start_index", "init_size", "limit"),
+    "pool": ("bits", "start_index", "init_size", "limit", "procs", "new"),
+}
+
+
 def params_from(args: argparse.Namespace, base: Params | None = None, target: str | None = None) -> Params:
-    """Params from the parsed options, validated (ParamError on impossible values)."""
+    """Params from the parsed options, validated (ParamError on impossible values).
+
+    With a ``target``, an option that target does not read (``--limit`` on a
+    dequeue, ``--size`` on a chain) is a UsageError: it would change nothing.
+    """
+    if target in _USED_BY:
+        for opt in ("bits", "size", "start_index", "init_size", "limit", "procs", "new"):
+            given = getattr(args, opt, None)
+            if given not in (None, False) and opt not in _USED_BY[target]:
+                users = [t for t, used in _USED_BY.items() if opt in used]
+                raise UsageError(f"--{opt.replace('_', '-')} is not used by the {target} target; drop it "
+                                 f"(it applies to {' and '.join(users)})")
     p = base or Params()
     changes: dict[str, Any] = {}
     for opt, fld in (("bits", "dequeue_bits"), ("size", "size"), ("start_index", "start_index"),

@@ -457,6 +457,15 @@ def _touches(s: dict[str, Any], v: int) -> bool:
         (bool(s.get("op_done")) and has(s.get("returned")))
 
 
+def _sentence(message: str) -> str:
+    """``message`` as a sentence: a capital first letter, unless it starts with a Go name (``d1.vals``, ``c.tail``,
+    ``headTail``) that must keep its case; a final full stop."""
+    first = message.split(" ", 1)[0]
+    code = any(ch in first for ch in ".[]()_") or first[1:] != first[1:].lower()
+    head = message if code else message[:1].upper() + message[1:]
+    return head + ("" if message.endswith(".") else ".")
+
+
 def _story_duplicate(cx: Counterexample, run: _Run, v: int) -> _Story | None:
     rets = _returns(run.history, v)
     if len(rets) < 2:
@@ -674,7 +683,7 @@ def _story(cx: Counterexample, run: _Run, prop: str, message: str, step: int | N
     elif held is not None:
         st = _story_still_held(cx, run, held)
     if st is None:
-        st = _Story(message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
+        st = _Story(_sentence(message))
     if st.violation_step is None:
         st.violation_step = step
     if st.violation_step is not None:

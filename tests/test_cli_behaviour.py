@@ -289,3 +289,29 @@ def test_verify_headline_names_only_the_failed_variants(tmp_path: Path, capsys: 
                        "--out", str(tmp_path)], capsys)
     head = out.strip().splitlines()[-1]
     assert rc == 1 and head.startswith("FAIL push-no-typ-check:") and "reference" not in head.split(":")[0]
+
+
+def test_c5_says_which_size_exceeds_which_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = _run(["explore", "chain", "push push push push", "--init-size", "1", "--limit", "2", "--variant",
+                       "grow-uncapped", "--json", "--out", str(tmp_path)], capsys)
+    c5 = next(v for v in json.loads(out)["violations"] if v["property"] == "C5")
+    assert rc == 1 and "size 4 exceeds the limit 2" in c5["message"] and "power of two" not in c5["message"]
+
+
+def test_headlines_keep_the_case_of_go_names() -> None:
+    from poolcheck.report import _sentence
+    assert _sentence("d1.vals[0] is not zeroed") == "d1.vals[0] is not zeroed."
+    assert _sentence("headTail is odd") == "headTail is odd."
+    assert _sentence("value 3 was lost") == "Value 3 was lost."
+
+
+@pytest.mark.parametrize("target,option", [("dequeue", ["--limit", "4"]), ("dequeue", ["--init-size", "2"]),
+                                           ("dequeue", ["--procs", "2"]), ("dequeue", ["--new"]),
+                                           ("chain", ["--size", "2"]), ("chain", ["--procs", "2"]),
+                                           ("pool", ["--size", "2"])])
+def test_an_option_the_target_ignores_is_an_error(target: str, option: list[str], tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = {"dequeue": "push | tail", "chain": "push | tail", "pool": "put | get"}[target]
+    rc, _, err = _run(["explore", target, scenario, *option, "--out", str(tmp_path)], capsys)
+    line = _one_line(err)
+    assert rc == 2 and f"{option[0]} is not used by the {target} target" in line
