@@ -163,8 +163,12 @@ def c5_growth(mem: Mem, c: int, init_size: int, limit: int) -> list[Violation]:
     elts = chain_elts(mem, c)
     sizes = [(mem[d + 1] or (0, 0))[1] for d in elts]
     for s in sizes:
-        if s and (not is_pow2(s) or s > limit or s < init_size):
-            out.append(Violation("C5", f"dequeue of size {s} is not a power of two in [{init_size}, {limit}]"))
+        if s and s > limit:
+            out.append(Violation("C5", f"a dequeue of size {s} exceeds the limit {limit} (dequeueLimit)"))
+        elif s and s < init_size:
+            out.append(Violation("C5", f"a dequeue of size {s} is below the first size {init_size}"))
+        elif s and not is_pow2(s):
+            out.append(Violation("C5", f"a dequeue of size {s} is not a power of two"))
     for a, b in zip(sizes, sizes[1:]):
         if a and b and b != min(2 * a, limit):
             out.append(Violation("C5", f"a dequeue of size {a} is followed by one of size {b}, not {min(2 * a, limit)}"))
