@@ -21,7 +21,7 @@ from properties.invariants import Violation
 from properties.linearizability import check_kernel_history
 
 __all__ = ["Violation", "check_execution", "check_final_state", "race_property", "lost_and_duplicated",
-           "pool_history", "d9_progress", "c8_from_trace", "p3_victim_aging", "p5_from_trace"]
+           "pool_history", "d9_progress", "c8_from_trace", "p3_victim_aging", "p5_from_trace", "victim_tiers_of"]
 
 
 def _ok(r: OpRecord) -> bool:
@@ -152,31 +152,41 @@ def pool_history(world: World, history: Sequence[OpRecord], mem: Sequence[Any]) 
     assert world.rt is not None
     bits = world.params.dequeue_bits
     inpool: Counter[Any] = Counter()
+    takeable: Counter[Any] = Counter()
     for p in world.pools:
         inpool += inv.pool_objects(mem, p, bits)
-    for x, k in inpool.items():
+        takeable += inv.pool_objects(mem, p, bits, reachable=True)
+    for x, k in takeable.items():
         if x in held:
             out.append(Violation("P1", f"object {x} was returned by Get but is still in the pool"))
         elif k > 1:
             out.append(Violation("P1", f"object {x} is in the pool {k} times: two Gets can hand it out"))
-    # P6: every object put and not returned is in the pool, or was dropped with a victim (two GCs after its
-    # Put), or sits in a local array that pinSlow replaced after a GOMAXPROCS change.
+    # P6: every object put and not returned is in the pool, or was dropped with the oldest victim tier (Go:
+    # two GCs after its Put; a design with N victim tiers: N + 1), or sits in a local array that pinSlow
+    # replaced after a GOMAXPROCS change.
     orphaned = _orphaned_objects(world, mem)
     put_epoch = {r.arg: r.epoch_unpin if r.epoch_unpin is not None else r.epoch_ret
                  for r in history if r.name == "put" and r.ret is not None}
     numgc = mem[world.rt.numgc]
+    lifetime = victim_tiers_of(world.model) + 1
     for x in sorted(put - set(held) - set(inpool)):
-        if numgc - put_epoch[x] >= 2 or x in orphaned:
+        if numgc - put_epoch[x] >= lifetime or x in orphaned:
             continue
         out.append(Violation("P6", f"object {x} was Put but is neither returned, nor in the pool, nor aged out by "
-                                   f"two GCs, nor in a local array dropped by a GOMAXPROCS change: it is lost"))
+                                   f"{lifetime} GCs, nor in a local array dropped by a GOMAXPROCS change: it is lost"))
     return out
+
+
+def victim_tiers_of(model: type[Any]) -> int:
+    """How many victim tiers ``model``'s pool has: Go's one unless the variant says otherwise
+    (model/variants/victim_tiers.py sets ``victim_tiers``)."""
+    return int(getattr(model, "victim_tiers", 1))
 
 
 def _orphaned_objects(world: World, mem: Sequence[Any]) -> set[Any]:
     """Objects in local arrays that no pool references any more (lost by design on resize)."""
     from model.memory import blocks
-    live = {mem[p] for p in world.pools} | {mem[p + 2] for p in world.pools}
+    live = {arr for p in world.pools for _, arr, _ in inv.pool_arrays(mem, p)}
     out: set[Any] = set()
     bits = world.params.dequeue_bits
     for base, h in blocks(mem):

@@ -50,6 +50,7 @@ from model.tracefile import Counterexample, from_kernel
 from model.variants import Model, spec_of
 from poolcheck import artifacts
 from properties.checks import check_execution
+from properties.invariants import Violation
 from properties.linearizability import Undecided
 from properties.machines import LayerMachine, PropertyViolation, machine_for
 from properties.profiles import stable_generation
@@ -57,7 +58,7 @@ from properties.scenarios import Case, Outcome, counterexample, minimize, run_ca
 from properties.scenarios import cases as case_strategy
 
 __all__ = ["FuzzViolation", "FuzzResult", "fuzz", "search_cases", "search_machine", "SEARCHES", "TARGETS",
-           "fuzz_settings"]
+           "fuzz_settings", "machine_counterexample", "machine_counterexamples"]
 
 TARGETS = ("dequeue", "chain", "pool")
 SEARCHES = ("machine", "choices", "pct")
@@ -238,8 +239,14 @@ def _machine_violation(f: _MachineFailure) -> tuple[str, str]:
     return "G1", f"the {f.machine.target} machine raised {type(f.error).__name__}: {f.error}"
 
 
-def machine_counterexample(f: _MachineFailure, model: type[Model]) -> tuple[Counterexample | None, str]:
-    """The machine's program as a replayable Counterexample, or (None, why not)."""
+def machine_counterexamples(f: _MachineFailure, model: type[Model]) -> tuple[list[Counterexample], str]:
+    """The machine's program replayed as a scenario: one Counterexample per property the replay violates
+    (the first violation of each; the machine's own property first when the replay shows it), or ([], why
+    there is none).
+
+    Each Counterexample names the property its own replay shows (``cx.prop``), never the machine's when the
+    replay does not show that one: a report folder and its trace must agree with the line that links them.
+    """
     m = f.machine
     prop, message = _machine_violation(f)
     nthreads = max((t for t, _, _ in m.log), default=-1) + 1
@@ -247,7 +254,7 @@ def machine_counterexample(f: _MachineFailure, model: type[Model]) -> tuple[Coun
     for t, w, _ in m.log:
         words[t].append(w)
     if not m.log or any(not ws for ws in words):
-        return None, "the machine's program leaves a thread without operations, which a scenario cannot express"
+        return [], "the machine's program leaves a thread without operations, which a scenario cannot express"
     text = " | ".join(" ".join(ws) for ws in words)
     try:
         sc = parse(m.target, text, model.multi_producer)
@@ -257,18 +264,27 @@ def machine_counterexample(f: _MachineFailure, model: type[Model]) -> tuple[Coun
             k.run_op(t)
         vs = check_execution(world, k)
     except (ScenarioError, ScheduleError, Undecided) as e:
-        return None, f"the program cannot be replayed as a scenario: {e}"
+        return [], f"the program cannot be replayed as a scenario: {e}"
     if not vs:
-        return None, (f"{prop} is seen by the machine's specification only; replaying the execution re-checks "
-                      f"properties.checks, which does not evaluate it")
-    same = [v for v in vs if v.prop == prop]
-    v = same[0] if same else vs[0]
-    cx = from_kernel(k, target=m.target, scenario=text, params=m.params, variant=spec_of(model), prop=v.prop,
-                     message=message if same else v.message, engine="hypothesis", violating_step=v.step,
-                     extra={"search": "machine", "machine_property": prop, "machine_message": message,
-                            "machine_program": f.program, "threads": nthreads, "operations": len(m.log),
-                            "all_violations": sorted({x.prop for x in vs})})
-    return cx, ""
+        return [], (f"{prop} is seen by the machine's specification only; replaying the execution re-checks "
+                    f"properties.checks, which does not evaluate it")
+    firsts: dict[str, Violation] = {}
+    for v in vs:
+        firsts.setdefault(v.prop, v)
+    order = sorted(firsts, key=lambda q: q != prop)   # the machine's property first, then the replay's order
+    info = {"search": "machine", "machine_property": prop, "machine_message": message, "machine_program": f.program,
+            "threads": nthreads, "operations": len(m.log), "all_violations": sorted(firsts)}
+    out = [from_kernel(k, target=m.target, scenario=text, params=m.params, variant=spec_of(model), prop=q,
+                       message=message if q == prop else firsts[q].message, engine="hypothesis",
+                       violating_step=firsts[q].step, extra=info)
+           for q in order]
+    return out, ""
+
+
+def machine_counterexample(f: _MachineFailure, model: type[Model]) -> tuple[Counterexample | None, str]:
+    """The first of ``machine_counterexamples``: the machine's own property when the replay shows it."""
+    cxs, why = machine_counterexamples(f, model)
+    return (cxs[0] if cxs else None), why
 
 
 # -- the whole run ----------------------------------------------------------
@@ -297,7 +313,7 @@ def fuzz(targets: Sequence[str] = TARGETS, examples: int = 200, model: type[Mode
             if search == "machine":
                 n, mf, first = search_machine(target, model, examples, seed, clock)
                 if mf is not None:
-                    found = [_from_machine(target, mf, model, out, first)]
+                    found = _from_machine(target, mf, model, out, first)
             else:
                 n, outcome, first = search_cases(target, search, model, examples, seed, clock)
                 if outcome is not None:
@@ -345,13 +361,31 @@ def _from_outcome(target: str, search: str, o: Outcome, model: type[Model], out:
 
 
 def _from_machine(target: str, f: _MachineFailure, model: type[Model], out: Path | None,
-                  first: int) -> FuzzViolation:
+                  first: int) -> list[FuzzViolation]:
+    """The machine's violation, then one per other property its replay shows.
+
+    A FuzzViolation links a report folder only when the folder is about the same property
+    (``trace_path`` is None otherwise): the machine's property when the replay re-checks it, else no trace
+    for it, and each property the replay shows gets its own violation and folder.
+    """
     prop, message = _machine_violation(f)
-    cx, why = machine_counterexample(f, model)
-    path = artifacts.save(cx, out) / "trace.json" if (cx is not None and out is not None) else None
+    cxs, why = machine_counterexamples(f, model)
     m = f.machine
     threads = len({t for t, _, _ in m.log})
-    example = f.program if cx is None else f"{cx.scenario!r} (sequential schedule)\n{f.program}"
-    if why:
-        message = f"{message} [no trace: {why}]"
-    return FuzzViolation(prop, message, target, "machine", cx, path, len(m.log), threads, example, first)
+    own = [cx for cx in cxs if cx.prop == prop]
+    if not own:
+        shown = ", ".join(cx.prop for cx in cxs)
+        why = why or (f"replaying the execution as a scenario shows {shown} but not {prop} ({prop} is seen by "
+                      f"the machine's specification only); see the {shown} report(s)")
+    found: list[FuzzViolation] = []
+    for cx in own + [cx for cx in cxs if cx.prop != prop]:
+        path = artifacts.save(cx, out) / "trace.json" if out is not None else None
+        example = f"{cx.scenario!r} (sequential schedule)\n{f.program}"
+        found.append(FuzzViolation(cx.prop, cx.message, target, "machine", cx, path, len(m.log), threads, example,
+                                   first))
+    if not own:
+        found.insert(0, FuzzViolation(prop, f"{message} [no trace: {why}]", target, "machine", None, None,
+                                      len(m.log), threads, f.program, first))
+    for v in found:   # the line and the folder it links name the same property
+        assert v.counterexample is None or v.counterexample.prop == v.prop
+    return found

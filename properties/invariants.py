@@ -8,6 +8,7 @@ explorer and the Hypothesis machines all call the same code.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from model.poolqueue import TYP_NIL
 __all__ = ["Violation", "Mem", "DequeueView", "dequeue_view", "chain_elts", "chain_reachable", "chain_contents",
            "all_elts", "d1_packed_index", "d2_slot_ownership", "d6_no_retention", "c5_growth",
            "c6_drop_only_drained", "c8_tail_advances", "p5_stw_cleanup", "p10_padding", "p9_victim_empty_mark",
-           "p11_registry", "pool_objects",
+           "p11_registry", "pool_objects", "pool_arrays", "victim_tiers",
            "decode"]
 
 Mem = Sequence[Any]
@@ -236,24 +237,66 @@ def _locals(mem: Mem, arr: int | None) -> list[int]:
     return [arr + i * LOCAL_CELLS for i in range(hdr.ncells // LOCAL_CELLS)]
 
 
+def victim_tiers(mem: Mem, p: int) -> list[tuple[str, int, int]]:
+    """Every victim tier of pool ``p``, youngest first: (field name, array cell, size cell).
+
+    Go's pool has one: ``victim``/``victimSize`` at p+2, p+3. A design with more
+    tiers appends ``victim2``/``victim2Size``, ... to the pool block
+    (model/variants/victim_tiers.py); they are read from the block's field names,
+    so every predicate below holds for any number of tiers without being told it.
+    """
+    hdr = mem[p - 1]
+    fields = hdr.fields if isinstance(hdr, Block) else ("local", "localSize", "victim", "victimSize")
+    return [(f, p + i, p + i + 1) for i, f in enumerate(fields)
+            if _TIER.fullmatch(f) and i + 1 < len(fields) and fields[i + 1] == f + "Size"]
+
+
+_TIER = re.compile(r"victim\d*")
+
+
+def pool_arrays(mem: Mem, p: int) -> list[tuple[str, int, int | None]]:
+    """The poolLocal arrays pool ``p`` references: (field, array, size or None for local), each array once.
+
+    A design in which two fields alias one array (local and victim the same
+    array) holds each of its objects once, not twice: a Get through either
+    field takes it from the same cell.
+    """
+    out: list[tuple[str, int, int | None]] = []
+    seen: set[int] = set()
+    for name, arr, size in [("local", mem[p], None)] + [(f, mem[a], mem[s]) for f, a, s in victim_tiers(mem, p)]:
+        if arr is not None and arr not in seen:
+            seen.add(arr)
+            out.append((name, arr, size))
+    return out
+
+
 def p9_victim_empty_mark(mem: Mem, p: int, bits: int) -> list[Violation]:
-    victim, victim_size = mem[p + 2], mem[p + 3]
-    if victim is None or victim_size != 0:
-        return []
-    for i, l in enumerate(_locals(mem, victim)):
-        items = chain_contents(mem, l + 1, bits)
-        if items:
-            return [Violation("P9", f"victimSize is 0 but victim[{i}].shared still holds {items}")]
+    """P9 on every victim tier: a tier whose size was stored 0 has drained shared chains.
+
+    A tier array that is also the pool's local array is skipped: its chains are
+    reached through local, so marking the tier empty hides nothing.
+    """
+    for name, victim, size_cell in victim_tiers(mem, p):
+        arr = mem[victim]
+        if arr is None or mem[size_cell] != 0 or arr == mem[p]:
+            continue
+        for i, l in enumerate(_locals(mem, arr)):
+            items = chain_contents(mem, l + 1, bits)
+            if items:
+                return [Violation("P9", f"{name}Size is 0 but {name}[{i}].shared still holds {items}")]
     return []
 
 
 def p11_registry(mem: Mem, p: int, rt: Runtime) -> list[Violation]:
+    """P11 with any number of victim tiers: a pool holding a local array is in allPools, one holding any
+    victim tier's array is in oldPools."""
     out = []
     if mem[p] is not None and p not in mem[rt.all_pools]:
         out.append(Violation("P11", "the pool holds a local array but is not in allPools: no GC will age it"))
-    if mem[p + 2] is not None and p not in mem[rt.old_pools]:
-        out.append(Violation("P11", "the pool holds a victim array but is not in oldPools: no GC will ever drop it, "
-                                    "so its objects are retained forever"))
+    held = [name for name, a, _ in victim_tiers(mem, p) if mem[a] is not None]
+    if held and p not in mem[rt.old_pools]:
+        out.append(Violation("P11", f"the pool holds a {held[0]} array but is not in oldPools: no GC will ever "
+                                    f"drop it, so its objects are retained forever"))
     return out
 
 
@@ -268,12 +311,27 @@ def p10_padding(arches: Sequence[Arch] = ARCHES) -> list[Violation]:
     return out
 
 
-def pool_objects(mem: Mem, p: int, bits: int) -> Counter[Any]:
-    """Objects the pool can still hand out: local and victim privates and reachable shared chains."""
+def pool_objects(mem: Mem, p: int, bits: int, reachable: bool = False) -> Counter[Any]:
+    """Objects the pool holds: privates and reachable shared chains of local and every victim tier.
+
+    Each place counts once: a private cell, or a dequeue of a shared chain, is
+    read once however many arrays or chains reference it (an aliased array is
+    not two copies), so an object counted k > 1 times sits in k distinct places.
+    ``reachable``: only the places some Get can still take it from (a victim
+    tier marked empty, size 0, is skipped by every Get until a GC drops it).
+    """
     out: Counter[Any] = Counter()
-    for arr in (mem[p], mem[p + 2]):
+    cells: set[int] = set()
+    dequeues: set[int] = set()
+    for _, arr, size in pool_arrays(mem, p):
+        if reachable and size == 0:
+            continue
         for l in _locals(mem, arr):
-            if mem[l] is not None:
+            if l not in cells and mem[l] is not None:
                 out[mem[l]] += 1
-            out.update(x for x in chain_contents(mem, l + 1, bits) if x is not None)
+            cells.add(l)
+            for d in chain_reachable(mem, l + 1):
+                if d not in dequeues:
+                    dequeues.add(d)
+                    out.update(x for x in dequeue_view(mem, d, bits).contents(bits) if x is not None)
     return out

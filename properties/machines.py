@@ -19,6 +19,9 @@ invariants of properties/invariants.py:
   Get must return exactly what P4's lookup order gives (a sequential run is
   deterministic), P3 (victim aging) and P1/P2/P6 by accounting against
   the Pool specification, P9, P11 as invariants, P8 (no race on objects).
+  The specification has the variant's number of victim tiers
+  (``victim_tiers``, Go's one by default), so a correct design with another
+  tier count fails only Go's P3 claim, by design.
 
 Values come from a bundle of unique tokens (``consumes``: each is pushed or
 Put at most once), so a lost or duplicated value is always visible.
@@ -49,10 +52,10 @@ from model.harness import Sequential
 from model.params import Params
 from model.variants import Model
 from properties import invariants as inv
-from properties.checks import p3_victim_aging, race_property
+from properties.checks import p3_victim_aging, race_property, victim_tiers_of
 from properties.invariants import Violation
 from properties.scenarios import params_for
-from properties.specs import BoundedDeque, DequeState, PoolSpec, PoolState, UnboundedDeque
+from properties.specs import BoundedDeque, DequeState, PoolSpec, PoolState, UnboundedDeque, tier_name
 
 __all__ = ["PropertyViolation", "LayerMachine", "DequeueMachine", "ChainMachine", "PoolMachine", "machine_for",
            "MACHINES", "GOALS", "REACHED"]
@@ -314,6 +317,9 @@ class PoolMachine(LayerMachine):
     @initialize(params=params_for("pool"))
     def setup(self, params: Params) -> None:
         self.start(params, nprocs_max=3)
+        # The specification has as many victim tiers as the design (Go's one by default), so a design with
+        # another tier count is held to its own lookup order and accounting; P3 stays Go's claim.
+        self.spec = PoolSpec(victim_tiers_of(self.model))
         self.pstate = self.spec.initial(params.gomaxprocs)
 
     @rule(g=st.integers(0, 2), v=consumes(LayerMachine.values))
@@ -400,7 +406,8 @@ class PoolMachine(LayerMachine):
 def _where(s: PoolState, x: Any) -> str:
     if x is None:
         return ""
-    for name, arr in (("local", s.local), ("victim", s.victim)):
+    tiers = ((("local", s.local),) + tuple((tier_name(k + 1), v) for k, (v, _) in enumerate(s.victims)))
+    for name, arr in tiers:
         for i, l in enumerate(arr or ()):
             if l.private == x:
                 return f" (from {name} P{i}'s private)"

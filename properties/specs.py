@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 __all__ = ["Event", "Spec", "DequeState", "BoundedDeque", "UnboundedDeque", "PoolState", "PLocal", "PoolSpec",
-           "GetOutcome", "NIL", "ANY"]
+           "GetOutcome", "Tier", "tier_name", "NIL", "ANY"]
 
 
 class _Any:
@@ -363,23 +363,42 @@ class PLocal(NamedTuple):
     shared: tuple[Any, ...] = ()
 
 
+Tier = tuple[tuple[PLocal, ...] | None, int]
+"""One victim tier: (the array, or None; its size as getSlow loads it, 0 once marked empty)."""
+
+
+def tier_name(k: int) -> str:
+    """Victim tier k's field (k >= 1): victim, victim2, victim3, ... (model/variants/victim_tiers.py)."""
+    return "victim" if k == 1 else f"victim{k}"
+
+
 class PoolState(NamedTuple):
     """sync.Pool as the specification sees it.
 
     ``local`` is p.local (None before the first pin and after a GC) with one
-    PLocal per P; ``victim`` is p.victim; ``victim_size`` is p.victimSize
-    (getSlow sets it to 0 once it finds the victim empty, after which the
-    victim is skipped until the next GC drops it); ``gomaxprocs`` the current
-    number of Ps; ``epoch`` the number of completed GCs; ``put_epoch`` maps
-    every object ever Put to the epoch of its last Put (P3).
+    PLocal per P; ``victims`` holds the victim tiers, youngest first: Go's one
+    (p.victim, p.victimSize), or N of a design with N tiers. A tier's size
+    drops to 0 once getSlow finds it empty, after which it is skipped until a
+    GC ages it out. ``gomaxprocs`` is the current number of Ps; ``epoch`` the
+    number of completed GCs; ``put_epoch`` maps every object ever Put to the
+    epoch of its last Put (P3).
     """
 
     local: tuple[PLocal, ...] | None = None
-    victim: tuple[PLocal, ...] | None = None
-    victim_size: int = 0
+    victims: tuple[Tier, ...] = ((None, 0),)
     gomaxprocs: int = 1
     epoch: int = 0
     put_epoch: tuple[tuple[Any, int], ...] = ()
+
+    @property
+    def victim(self) -> tuple[PLocal, ...] | None:
+        """p.victim (tier 1), or None in a design without a victim cache."""
+        return self.victims[0][0] if self.victims else None
+
+    @property
+    def victim_size(self) -> int:
+        """p.victimSize (tier 1)."""
+        return self.victims[0][1] if self.victims else 0
 
 
 class GetOutcome(NamedTuple):
@@ -389,22 +408,28 @@ class GetOutcome(NamedTuple):
 
 
 class PoolSpec:
-    """sync.Pool's specification for P3 and P4.
+    """sync.Pool's specification for P3 and P4, for Go's one victim tier or ``tiers`` of them.
 
     ``get(state, home)`` is the outcome of a Get by a goroutine whose home P is
     ``home`` running alone: P4's order, as pool.go's Get and getSlow: the
     private slot of pid, the head of pid's shared chain, the tails of the other
     Ps' chains from pid+1 round (and pid's own, last), the victim's private of
     pid, the victim chains' tails from pid round, then New/nil (and the victim
-    is marked empty). ``may_return(state)`` is what a Get may return when
-    other goroutines run concurrently: any reachable object or nil/New, but
-    never an object that is not in the pool (P1, P2). ``gc`` ages local into
-    victim and drops the previous victim: an object Put before GC k is gone
-    after GC k+1 (P3).
+    is marked empty); with more tiers, each tier in turn, youngest first
+    (model/variants/victim_tiers.py). ``may_return(state)`` is what a Get may
+    return when other goroutines run concurrently: any reachable object or
+    nil/New, but never an object that is not in the pool (P1, P2). ``gc`` ages
+    local into the youngest tier and drops the oldest: with Go's one tier an
+    object Put before GC k is gone after GC k+1 (P3).
     """
 
+    def __init__(self, tiers: int = 1) -> None:
+        if tiers < 0:
+            raise ValueError(f"tiers={tiers}: a pool has 0 or more victim tiers")
+        self.tiers = tiers
+
     def initial(self, gomaxprocs: int) -> PoolState:
-        return PoolState(gomaxprocs=gomaxprocs)
+        return PoolState(gomaxprocs=gomaxprocs, victims=((None, 0),) * self.tiers)
 
     def pin(self, s: PoolState, home: int) -> tuple[int, PoolState]:
         """pin/pinSlow: pid = home mod GOMAXPROCS; a new local array if pid is past the current one (P6)."""
@@ -440,30 +465,43 @@ class PoolSpec:
                 lj = local[j]
                 return GetOutcome(lj.shared[0], f"P{j}'s shared tail (stolen)",
                                   s._replace(local=_set(local, j, lj._replace(shared=lj.shared[1:]))))
-        vsize = s.victim_size
-        victim = s.victim
+        if not s.victims:
+            return GetOutcome(None, "nil (no victim cache)", s)
+        misses: list[str] = []
+        for k in range(1, len(s.victims) + 1):
+            out = self._get_victim(s, pid, k)
+            if out.value is not None:
+                return out
+            s = out.state
+            misses.append(out.source)
+        return GetOutcome(None, f"nil ({', '.join(misses)})", s)
+
+    def _get_victim(self, s: PoolState, pid: int, k: int) -> GetOutcome:
+        """getSlow's victim half on tier k: a value, or None with "<tier> skipped" / "<tier> marked empty"."""
+        name = tier_name(k)
+        victim, vsize = s.victims[k - 1]
         if pid >= vsize or victim is None:
-            return GetOutcome(None, "nil (victim skipped)", s)
+            return GetOutcome(None, f"{name} skipped", s)
         v = victim[pid]
         if v.private is not None:
-            return GetOutcome(v.private, f"victim P{pid}'s private",
-                              s._replace(victim=_set(victim, pid, v._replace(private=None))))
+            return GetOutcome(v.private, f"{name} P{pid}'s private",
+                              _tier(s, k, _set(victim, pid, v._replace(private=None)), vsize))
         for i in range(vsize):
             j = (pid + i) % vsize
             if victim[j].shared:
                 vj = victim[j]
-                return GetOutcome(vj.shared[0], f"victim P{j}'s shared tail",
-                                  s._replace(victim=_set(victim, j, vj._replace(shared=vj.shared[1:]))))
-        return GetOutcome(None, "nil (victim marked empty)", s._replace(victim_size=0))
+                return GetOutcome(vj.shared[0], f"{name} P{j}'s shared tail",
+                                  _tier(s, k, _set(victim, j, vj._replace(shared=vj.shared[1:])), vsize))
+        return GetOutcome(None, f"{name} marked empty", _tier(s, k, victim, 0))
 
     def may_return(self, s: PoolState) -> set[Any]:
         """Objects a Get racing with other goroutines may return, besides nil/New."""
         return set(self.all_held(s))
 
     def all_held(self, s: PoolState) -> list[Any]:
-        """Every object the pool holds, including a victim marked empty (for P3/P6 accounting)."""
+        """Every object the pool holds, including tiers marked empty (for P3/P6 accounting)."""
         out: list[Any] = []
-        for arr in (s.local, s.victim):
+        for arr in (s.local,) + tuple(v for v, _ in s.victims):
             for l in arr or ():
                 if l.private is not None:
                     out.append(l.private)
@@ -471,19 +509,26 @@ class PoolSpec:
         return out
 
     def gc(self, s: PoolState) -> PoolState:
-        """poolCleanup: drop the victim, move local to victim, then one more completed GC."""
+        """poolCleanup: drop the oldest victim tier, age the others one tier, move local into the youngest
+        (Go: drop the victim, victim = local), then one more completed GC."""
         size = len(s.local) if s.local is not None else 0
-        return s._replace(victim=s.local, victim_size=size, local=None, epoch=s.epoch + 1)
+        victims = (((s.local, size),) + s.victims[:-1]) if s.victims else ()
+        return s._replace(victims=victims, local=None, epoch=s.epoch + 1)
 
     def set_gomaxprocs(self, s: PoolState, n: int) -> PoolState:
         return s._replace(gomaxprocs=n)
 
     def aged_out(self, s: PoolState, x: Any) -> bool:
-        """P3: whether ``x``, if Put and still held, must be gone (put two or more GCs ago)."""
+        """P3 (Go's claim, whatever the design): whether ``x``, if Put and still held, must be gone (put two or
+        more GCs ago)."""
         for y, k in s.put_epoch:
             if y == x:
                 return s.epoch - k >= 2
         return False
+
+
+def _tier(s: PoolState, k: int, arr: tuple[PLocal, ...] | None, size: int) -> PoolState:
+    return s._replace(victims=s.victims[:k - 1] + ((arr, size),) + s.victims[k:])
 
 
 def _set(arr: tuple[PLocal, ...], i: int, v: PLocal) -> tuple[PLocal, ...]:

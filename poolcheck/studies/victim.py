@@ -30,13 +30,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.harness import Sequential
-from model.memory import Block
 from model.params import Params
-from model.pool import LOCAL_CELLS
 from model.variants import Model, resolve
-from model.variants.victim_tiers import tier_addrs
 from poolcheck.studies import md_table, pct
-from properties.invariants import Mem, chain_contents, pool_objects
+from properties.invariants import Mem, pool_objects
 
 __all__ = ["Workload", "WORKLOADS", "VictimConfig", "FULL", "QUICK", "RunResult", "VictimStudy", "simulate",
            "objects_held", "tier_model", "tier_label", "run"]
@@ -122,25 +119,10 @@ def tier_label(n: int) -> str:
     return {0: "N=0 (1 tier)", 1: "N=1 (2 tiers, Go)", 2: "N=2 (3 tiers)"}.get(n, f"N={n} ({n + 1} tiers)")
 
 
-def _array_objects(mem: Mem, arr: Any, bits: int) -> int:
-    if arr is None:
-        return 0
-    hdr = mem[arr - 1]
-    assert isinstance(hdr, Block)
-    n = 0
-    for i in range(hdr.ncells // LOCAL_CELLS):
-        l = arr + i * LOCAL_CELLS
-        n += mem[l] is not None
-        n += sum(1 for x in chain_contents(mem, l + 1, bits) if x is not None)
-    return n
-
-
 def objects_held(mem: Mem, p: int, tiers: int, bits: int = 32) -> int:
-    """Objects pool ``p`` references: local and victim (pool_objects) plus victim tiers 2..``tiers``."""
-    n = sum(pool_objects(mem, p, bits).values())
-    for k in range(2, tiers + 1):
-        n += _array_objects(mem, mem[tier_addrs(p, k)[0]], bits)
-    return n
+    """Objects pool ``p`` references: local and every victim tier (``pool_objects`` reads the tiers from the
+    pool block; ``tiers`` is the variant's count, kept for the callers)."""
+    return sum(pool_objects(mem, p, bits).values())
 
 
 @dataclass(frozen=True)
