@@ -30,6 +30,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "Go counterpart")
     p.add_argument("--race", action="store_true", help="with --go-tests: also run them with -race")
     p.add_argument("--full", action="store_true", help="with --go-tests: run Go's tests without -short")
+    p.add_argument("--schedules", action="store_true",
+                   help="instead: run the model and the real poolqueue.go (instrumented) on the same schedules: every "
+                        "transition of E1-E2, --samples of E3-E5, --examples Hypothesis/PCT cases per target and kind, "
+                        "tests/regressions; exit 1 on the first differing step, value or result")
+    p.add_argument("--samples", type=int, default=1000, help="with --schedules: random schedules per E3-E5 (default 1000)")
 
 
 def _go_tests(args: argparse.Namespace, quiet: bool) -> list[dict[str, Any]]:
@@ -90,6 +95,12 @@ def run(args: argparse.Namespace) -> int:
     if bad or not targets:
         raise UsageError(f"--targets {args.targets!r}: use a comma-separated list of {', '.join(conf.TARGETS)}")
     model = variant_from(args)
+    if args.schedules:
+        from properties.conformance.goreplay_cli import schedules_command
+        try:
+            return schedules_command(args.samples, args.examples, args.seed, model, args.json, Path("tests/regressions"))
+        except (conf.GoNotFound, conf.DriverError) as e:
+            raise UsageError(str(e).splitlines()[0]) from None
     try:
         with Progress("conform", total=args.examples * len(targets)) as bar:
             res = conf.run(examples=args.examples, seed=args.seed, progress=bar, model=model, targets=targets)

@@ -33,6 +33,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--on", choices=("model", "go"), default="model",
                    help="go: replay the schedule on the real Go code (the installed poolqueue.go, or the variant's Go "
                         "mutant, instrumented) and say whether the violation reproduces there")
+    p.add_argument("--sarif", default=None, type=Path,
+                   help="also write the counterexample as SARIF 2.1.0 to this file (code scanning)")
+    p.add_argument("--annotations", action="store_true",
+                   help="also print GitHub Actions annotations (::error file=...,line=...) on stdout")
     p.add_argument("--out", default=None, type=Path,
                    help="also write the replayed execution's report folder under this directory")
 
@@ -42,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
     if args.variant is None and not args.trust and needs_trust(cx):
         raise UsageError(f"{args.trace} names the variant {cx.variant!r}, code outside poolcheck; replay imports it "
                          f"only if you say so: --variant {cx.variant} (or --trust)")
+    if args.sarif is not None or args.annotations:
+        from poolcheck.sarif import emit
+        emit(cx, args.sarif, args.annotations, args.trace)
     if args.on == "go":
         from properties.conformance.goreplay_cli import replay_on_go
         return replay_on_go(cx, args.trace, args.json)
