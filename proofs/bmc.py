@@ -76,11 +76,14 @@ import z3  # type: ignore[import-untyped]
 
 from proofs import dequeue_smt as E
 from proofs.dequeue_smt import Config, Expr
+from proofs.rlimit import Resources
 
 __all__ = ["BmcResult", "Goal", "GOALS", "Trace", "bmc", "initial_empty", "DEFAULT_START", "translation_lemma",
            "bounds"]
 
 DEFAULT_START = (1 << 32) - 2
+DEFAULT_RLIMIT = 400_000_000     # Z3 resource units per bounded check (see proofs/prove.py for the rows' budgets)
+L7_RLIMIT = 200_000_000          # per configuration for the translation lemma
 
 
 @dataclass
@@ -128,6 +131,7 @@ class BmcResult:
     bounds_seconds: list[tuple[int, float]] = field(default_factory=list)
     start_index: int | None = DEFAULT_START
     lemma_seconds: float = 0.0
+    budget: Resources = field(default_factory=lambda: Resources(0, "unset"))
 
     def describe_trace(self) -> str:
         """The counterexample, one line per state, with the thread that moves."""
@@ -211,12 +215,12 @@ def initial_empty(cfg: Config, s: dict[str, Expr], start: Expr) -> Expr:
             cs.append(z3.Or(z3.And(pc == E.P_LOAD, arg == 1 + j), z3.And(pc == E.H_LOAD, arg == 0)))
         else:
             cs.append(s[f"pc{j}"] == E.T_LOAD)
-    cs += [s["npush"] == 0, s["nret"] == 0]
+    cs += [s[k] == 0 for k in E.ghost_counters(cfg)]
     return z3.And(*cs)
 
 
 @functools.lru_cache(maxsize=64)
-def translation_lemma(cfg: Config, timeout: float = 60.0) -> tuple[str, float, str]:
+def translation_lemma(cfg: Config, rlimit: int = L7_RLIMIT) -> tuple[str, float, str]:
     """L7 for ``cfg``: one step commutes with moving every index by c (ring rotated), properties are invariant.
 
     One query per (thread, pc) and one for the properties and the empty start.
@@ -238,7 +242,7 @@ def translation_lemma(cfg: Config, timeout: float = 60.0) -> tuple[str, float, s
         a_moved = E.shift(cfg, a, c)
         same = [g_a == g_b, ev_a.pushed == ev_b.pushed, ev_a.returned == ev_b.returned, ev_a.value == ev_b.value,
                 ev_a.ended == ev_b.ended]
-        same += [a_moved[k] == b[k] for k in E.state_keys(cfg, ghost=False) + ["npush", "nret"]]
+        same += [a_moved[k] == b[k] for k in E.state_keys(cfg, ghost=False) + E.ghost_counters(cfg)]
         same += [a_moved[k].contains(v) == b[k].contains(v) for k in ("P", "R")]
         pcs = E.OWNER_PCS if cfg.is_owner(j) else E.THIEF_PCS
         for p in range(len(pcs)):
@@ -252,14 +256,16 @@ def translation_lemma(cfg: Config, timeout: float = 60.0) -> tuple[str, float, s
     if cfg.owners == 1:
         from proofs.induction import invariant
         queries.append(("the invariant", invariant(cfg, s) != invariant(cfg, moved)))
+    budget = Resources(rlimit, f"L7 T={cfg.thieves} ring {cfg.size}")
     for name, q in queries:
-        solver = _sat_solver(max(1.0, timeout - (time.monotonic() - t0)))
+        solver = _sat_solver()
         solver.add(q)
-        r = solver.check()
+        r = budget.check(solver, name)
         if r == z3.sat:
             return "counterexample", time.monotonic() - t0, f"not translation-invariant ({name}): c = {solver.model().eval(c)}"
         if r != z3.unsat:
-            return "unknown", time.monotonic() - t0, f"{name}: solver gave up"
+            why = budget.describe() if budget.exhausted else f"solver gave up ({solver.reason_unknown()})"
+            return "unknown", time.monotonic() - t0, f"{name}: {why}"
     return ("proved", time.monotonic() - t0,
             f"for ring size {cfg.size} and {cfg.thieves} thieves: every step, its guard and events, D1-D3, the empty "
             f"start{' and the invariant' if cfg.owners == 1 else ''} commute with moving every index by any 32-bit c "
@@ -270,11 +276,10 @@ def _cbits(cfg: Config) -> int:
     return max(1, cfg.nthreads.bit_length())   # thread ids plus one "halt" value
 
 
-def _sat_solver(timeout: float | None = None) -> Any:
+def _sat_solver() -> Any:
+    """Bit-blasting to Z3's SAT solver; the caller bounds it with an rlimit (proofs/rlimit.py), never a timeout."""
     tac = z3.Then(z3.With("simplify", mul2concat=True), "propagate-values", "solve-eqs", "elim-uncnstr",
                   z3.With("ackermannize_bv", div0_ackermann_limit=10**8), "max-bv-sharing", "bit-blast", "sat")
-    if timeout is not None:
-        tac = z3.TryFor(tac, max(1, int(timeout * 1000)))
     return tac.solver()
 
 
@@ -313,7 +318,7 @@ class _Unrolling:
         return {p: z3.Not(e) for p, e in E.state_props(self.cfg, s).items() if self._wanted(p)}
 
     def _wanted(self, p: str) -> bool:
-        return self.props is None or p in self.props
+        return self.props is None or p in self.props or E.catalog_id(p) in self.props
 
     def extend(self, depth: int) -> None:
         cfg = self.cfg
@@ -333,9 +338,9 @@ class _Unrolling:
             nxt_state = E.fresh_state(cfg, f"s{d + 1}", ghost=False)
             for k in E.state_keys(cfg, ghost=False):
                 cs.append(nxt_state[k] == z3.If(halted, s[k], succ[k]))
-            for k in ("npush", "nret"):
-                nxt_state[k] = z3.Const(f"s{d + 1}.{k}", z3.BitVecSort(32))
-                cs.append(nxt_state[k] == succ[k])
+            for k in E.ghost_counters(cfg):
+                nxt_state[k] = z3.Const(f"s{d + 1}.{k}", s[k].sort())
+                cs.append(nxt_state[k] == z3.If(halted, s[k], succ[k]))
             nxt_state["P"], nxt_state["R"] = succ["P"], succ["R"]
             # fresh tokens: owners + step number + 1 (never pushed, returned or held before)
             token = cfg.owners + d + 1
@@ -420,25 +425,28 @@ def bounds(max_depth: int, also: int | None = None) -> list[int]:
     return out
 
 
-def bmc(cfg: Config, start: str = "empty", max_depth: int = 30, budget: float = 10.0, min_depth: int | None = None,
-        prefer: tuple[str, ...] = (), goals: bool = True, start_index: int | None = DEFAULT_START,
-        reduce: bool = True, props: tuple[str, ...] | None = None,
+def bmc(cfg: Config, start: str = "empty", max_depth: int = 30, rlimit: int = DEFAULT_RLIMIT,
+        min_depth: int | None = None, prefer: tuple[str, ...] = (), goals: bool = True,
+        start_index: int | None = DEFAULT_START, reduce: bool = True, props: tuple[str, ...] | None = None,
         progress: Callable[[int, float], None] | None = None) -> BmcResult:
-    """Check every execution of up to ``max_depth`` steps, within ``budget`` seconds.
+    """Check every execution of up to ``max_depth`` steps, within ``rlimit`` Z3 resource units.
 
     ``proved``: no property fails within the bound reached, that bound is at
     least ``min_depth`` (default ``max_depth``) and every goal is reachable;
     ``counterexample``: the shortest failing execution; otherwise ``unknown``.
-    ``prefer`` orders the properties named when several fail at once.
+    ``prefer`` (catalog ids) orders the properties named when several fail at once.
     ``reduce=False`` switches the reductions off (slower; the same verdicts
     and the same shortest counterexample length). ``props`` restricts the
-    properties checked (default: all of D1-D5, D8).
+    properties checked (names of :data:`E.ALL_PROPS` or catalog ids; default all).
+    The budget is deterministic (proofs/rlimit.py): every bound and the goals
+    draw from it (L7 has its own budget, L7_RLIMIT, and is cached).
     """
     t0 = time.monotonic()
     need = max_depth if min_depth is None else min_depth
     res = BmcResult(cfg, start, "unknown", -1, max_depth, 0.0, start_index=start_index)
+    res.budget = Resources(rlimit, f"bmc {start} T={cfg.thieves} ring {cfg.size}")
     if start_index is not None:
-        st, secs, detail = translation_lemma(cfg, timeout=budget)
+        st, secs, detail = translation_lemma(cfg, rlimit=L7_RLIMIT)
         res.lemma_seconds = secs
         if st != "proved":
             res.message = f"L7 (translation) not proved for this variant: {detail}; use start_index=None"
@@ -448,12 +456,11 @@ def bmc(cfg: Config, start: str = "empty", max_depth: int = 30, budget: float = 
     prev = -1
     goals_at: int | None = None
     for k in bounds(max_depth, need):
-        left = budget - (time.monotonic() - t0)
-        if left <= 0:
+        if res.budget.exhausted or (res.depth >= need and res.budget.left <= 0):
             break
-        solver = _sat_solver(left)
+        solver = _sat_solver()
         solver.add(*u.query(k))
-        r = solver.check()
+        r = res.budget.check(solver, f"the query for bound {k}")
         if r == z3.unsat:
             res.depth = k
             prev = k
@@ -462,36 +469,47 @@ def bmc(cfg: Config, start: str = "empty", max_depth: int = 30, budget: float = 
                 progress(k, time.monotonic() - t0)
             if goals and k == need and k < max_depth:
                 # the goals are checked at the required bound, before deepening further uses up the budget
-                res.goals = _goals(u, k, budget - (time.monotonic() - t0), start)
+                res.goals = _goals(u, k, res.budget, start)
                 goals_at = k
             continue
         if r == z3.sat:
-            _shortest(u, res, prev, k, solver, prefer, t0, budget)
+            _shortest(u, res, prev, k, solver, prefer)
         break
     if res.status != "counterexample" and goals and res.depth >= 0 and goals_at is None:
-        res.goals = _goals(u, res.depth, budget - (time.monotonic() - t0), start)
+        res.goals = _goals(u, res.depth, res.budget, start)
     res.seconds = time.monotonic() - t0
     if res.status != "counterexample":
         missing = [g for g, d in res.goals.items() if d is None] if goals else []
         if res.depth >= need and not missing:
             res.status = "proved"
-            res.message = f"no violation of D1-D5, D8 in any execution of up to {res.depth} steps"
+            res.message = (f"no violation of {', '.join(_checked(props))} in any execution of up to {res.depth} "
+                           f"steps ({res.budget.used:,} Z3 resource units)")
         else:
             why = (f"bound {res.depth} of {need} reached" if res.depth < need
                    else f"goals not reached within {res.depth} steps: {', '.join(missing)}")
-            res.message = f"incomplete: {why} in {res.seconds:.1f}s"
+            spent = res.budget.describe() if res.budget.exhausted else f"{res.budget.used:,} Z3 resource units"
+            res.message = f"incomplete: {why} in {res.seconds:.1f}s; {spent}"
     return res
 
 
-def _shortest(u: _Unrolling, res: BmcResult, lo: int, hi: int, solver: Any, prefer: tuple[str, ...], t0: float,
-              budget: float) -> None:
-    """A violation exists within ``hi`` steps and none within ``lo``: find its shortest length and read it back."""
+def _checked(props: tuple[str, ...] | None) -> list[str]:
+    return [p for p in E.ALL_PROPS if props is None or p in props or E.catalog_id(p) in props]
+
+
+def _shortest(u: _Unrolling, res: BmcResult, lo: int, hi: int, solver: Any, prefer: tuple[str, ...]) -> None:
+    """A violation exists within ``hi`` steps and none within ``lo``: find its shortest length and read it back.
+
+    The depths in between are re-checked with what is left of the budget plus
+    as much again as the budget (a counterexample is already in hand; only its
+    length is at stake).
+    """
     model = solver.model()
     depth = hi
+    extra = Resources(res.budget.left + res.budget.total, "the shortest-counterexample search")
     for k in range(lo + 1, hi):
-        s2 = _sat_solver(max(1.0, budget - (time.monotonic() - t0)) + 30)
+        s2 = _sat_solver()
         s2.add(*u.query(k))
-        if s2.check() == z3.sat:
+        if extra.check(s2, f"bound {k}") == z3.sat:
             model, depth = s2.model(), k
             break
     # the first depth at which this model fails
@@ -501,7 +519,9 @@ def _shortest(u: _Unrolling, res: BmcResult, lo: int, hi: int, solver: Any, pref
             first = d
             break
     bad = [p for p, e in u.bad[first].items() if z3.is_true(model.eval(e, model_completion=True))]
-    order = [p for p in prefer if p in bad] + [p for p in bad if p not in prefer]
+    pref = [p for p in bad if E.catalog_id(p) in prefer or p in prefer]
+    order = sorted(pref, key=lambda p: prefer.index(p if p in prefer else E.catalog_id(p))) + \
+        [p for p in bad if p not in pref]
     res.status = "counterexample"
     res.depth = first - 1
     res.props = order
@@ -511,18 +531,16 @@ def _shortest(u: _Unrolling, res: BmcResult, lo: int, hi: int, solver: Any, pref
     res.message = f"{res.prop} fails after {first} steps: {E.PROPERTY_TEXT.get(res.prop or '', '')}"
 
 
-def _goals(u: _Unrolling, depth: int, left: float, start: str) -> dict[str, int | None]:
+def _goals(u: _Unrolling, depth: int, budget: Resources, start: str) -> dict[str, int | None]:
     """The smallest depth within the bound at which each goal holds in some execution (None: never)."""
     out: dict[str, int | None] = {}
-    t0 = time.monotonic()
     for g in _goals_for(u.cfg, start):
         out[g.name] = None
-        remaining = left - (time.monotonic() - t0)
-        if remaining <= 0:
+        if budget.exhausted:
             continue
-        solver = _sat_solver(remaining)
+        solver = _sat_solver()
         solver.add(*u.goal_query(depth, g))
-        if solver.check() == z3.sat:
+        if budget.check(solver, f"goal {g.name} at bound {depth}") == z3.sat:
             m = solver.model()
             hit = [i for i, s in enumerate(u.states[: depth + 1])
                    if z3.is_true(m.eval(g.pred(u.cfg, s), model_completion=True))]
@@ -646,19 +664,19 @@ def to_counterexample(res: BmcResult, model: type[Any]) -> tuple[Any, str]:
 OUTCOME_PROPS = ("D3", "D4", "D5", "D8")
 
 
-def replayable(res: BmcResult, model: type[Any], budget: float = 20.0) -> tuple[Any, str, BmcResult | None]:
+def replayable(res: BmcResult, model: type[Any], rlimit: int = DEFAULT_RLIMIT) -> tuple[Any, str, BmcResult | None]:
     """A kernel counterexample for a BMC counterexample from an empty start: (Counterexample or None, note, 2nd run).
 
     When the shortest violation is transient (a state that a finished
     execution no longer shows, e.g. D2 between headTail.Add and the slot
     write), the bounded check runs again for the violations a finished
-    execution keeps (D3 lost, D4 duplicated, D5/D8 invented values) and that
+    execution keeps (D3 lost, D4 duplicated, D5/D8 invented values or unjustified failed returns) and that
     execution is replayed instead.
     """
     cx, note = to_counterexample(res, model)
     if cx is not None or res.trace is None or res.trace.start_index is None:
         return cx, note, None
-    res2 = bmc(res.cfg, start=res.start, max_depth=max(res.depth + 1, 20), budget=budget,
+    res2 = bmc(res.cfg, start=res.start, max_depth=max(res.depth + 1, 20), rlimit=rlimit,
                prefer=tuple(getattr(model, "expected", ()) or ()), goals=False, props=OUTCOME_PROPS,
                start_index=res.start_index)
     if res2.status != "counterexample" or res2.trace is None:

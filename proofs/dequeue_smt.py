@@ -102,6 +102,10 @@ ALTERATIONS: dict[str, str] = {
     "pophead-keeps-head": "popHead's CompareAndSwap writes back the old head",
     "poptail-reads-head-slot": "popTail reads the slot of head instead of tail",
     "full-at-zero": "pushHead also finds the ring full when head is 0 (not translation-invariant)",
+    "poptail-empty-when-one": "popTail's empty test is head - tail <= 1: it returns empty while one value is there",
+    "full-one-early": "pushHead's full test is (tail + len(vals) - 1) == head: it fails with one slot free",
+    "tail-cas-never-succeeds": "popTail's CompareAndSwap never succeeds (a disabled transition: the induction "
+                               "would prove it; the non-vacuity check must not)",
 }
 
 
@@ -161,6 +165,7 @@ class Event:
     value: Expr | None = None
     ended: Expr = field(default_factory=lambda: z3.BoolVal(False))     # the operation returned (any result)
     result_ok: Expr = field(default_factory=lambda: z3.BoolVal(False))  # its bool result (push: true; pop: ok)
+    claimed: Expr = field(default_factory=lambda: z3.BoolVal(False))   # a pop's CAS (or store) took a value
 
 
 class GhostSet:
@@ -266,8 +271,13 @@ def state_keys(cfg: Config, ghost: bool = True) -> list[str]:
         if cfg.is_owner(j):
             keys.append(f"arg{j}")
     if ghost:
-        keys += ["P", "R", "npush", "nret"]
+        keys += ["P", "R", "npush", "nret", "nlive"] + [f"{w}{j}" for j in range(cfg.nthreads) for w in ("beg", "jus")]
     return keys
+
+
+def ghost_counters(cfg: Config) -> list[str]:
+    """The ghost components that are bit-vectors (all but the sets P and R)."""
+    return [k for k in state_keys(cfg) if k not in state_keys(cfg, ghost=False) and k not in ("P", "R")]
 
 
 def _sort(cfg: Config, key: str) -> Any:
@@ -278,7 +288,8 @@ def _sort(cfg: Config, key: str) -> Any:
         "rval": z3.BitVecSort(cfg.vbits), "arg": z3.BitVecSort(cfg.vbits),
         "P": z3.ArraySort(z3.BitVecSort(cfg.vbits), z3.BoolSort()),
         "R": z3.ArraySort(z3.BitVecSort(cfg.vbits), z3.BoolSort()),
-        "npush": z3.BitVecSort(32), "nret": z3.BitVecSort(32),
+        "npush": z3.BitVecSort(32), "nret": z3.BitVecSort(32), "nlive": z3.BitVecSort(32),
+        "beg": z3.BitVecSort(1), "jus": z3.BitVecSort(1),
     }[k]
 
 
@@ -345,6 +356,22 @@ class _Cases:
         return v
 
 
+def full_test(cfg: Config, h: Expr, t: Expr) -> Expr:
+    """pushHead's full test: ``(tail+uint32(len(d.vals)))&(1<<dequeueBits-1) == head`` (as the variant has it)."""
+    extra = {"full-check-off-by-one": 1}.get(cfg.variant, 0) - (1 if cfg.alter == "full-one-early" else 0)
+    full = (t + _bv(cfg.size + extra, cfg.bits)) == h
+    if cfg.alter == "full-at-zero":
+        full = z3.Or(full, h == 0)
+    return full
+
+
+def tail_empty_test(cfg: Config, h: Expr, t: Expr) -> Expr:
+    """popTail's empty test: ``tail == head`` (as the variant has it)."""
+    if cfg.alter == "poptail-empty-when-one":
+        return z3.ULE(h - t, 1)
+    return t == h
+
+
 def owns_slot(cfg: Config, s: Mapping[str, Expr], j: int) -> tuple[Expr, Expr]:
     """(thread j owns a slot outside [tail, head), which slot), per the variant's order of effects.
 
@@ -386,7 +413,7 @@ def _pc(v: int) -> Expr:
 
 
 def _owner_step(cfg: Config, s: Mapping[str, Expr], j: int, nxt: Expr, narg: Expr) -> tuple[dict[str, Expr], Event]:
-    b, n, var = cfg.bits, cfg.size, cfg.variant
+    b, var = cfg.bits, cfg.variant
     ht, pc, ptrs, arg = s["ht"], s[f"pc{j}"], s[f"ptrs{j}"], s[f"arg{j}"]
     h, t = head(cfg, ht), tail(cfg, ht)
     fin = _owner_finish(cfg, j, nxt, narg)
@@ -398,10 +425,7 @@ def _owner_step(cfg: Config, s: Mapping[str, Expr], j: int, nxt: Expr, narg: Exp
 
     # P_LOAD: ptrs := d.headTail.Load(); the full test.
     g = pc == P_LOAD
-    extra = 1 if var == "full-check-off-by-one" else 0
-    full = (t + _bv(n + extra, b)) == h
-    if cfg.alter == "full-at-zero":
-        full = z3.Or(full, h == 0)
+    full = full_test(cfg, h, t)
     c.add(z3.And(g, full), fin)
     ended.append(z3.And(g, full))
     after_load = P_WRITE if var == "push-no-typ-check" else P_TYP
@@ -455,9 +479,11 @@ def _owner_step(cfg: Config, s: Mapping[str, Expr], j: int, nxt: Expr, narg: Exp
     ptrs2 = pack(hp if cfg.alter == "pophead-keeps-head" else hp - 1, tp)
     if var == "pophead-plain-store":
         c.add(g, {"ht": ptrs2, f"pc{j}": _pc(H_READ)})
+        claimed = g
     else:
         ok = ht == ptrs
         c.add(z3.And(g, ok), {"ht": ptrs2, f"pc{j}": _pc(H_READ)})
+        claimed = z3.And(g, ok)
         c.add(z3.And(g, z3.Not(ok)), {f"pc{j}": _pc(H_LOAD), f"ptrs{j}": _bv(0, 2 * b)})
 
     # H_READ: val := *(*any)(unsafe.Pointer(slot)), slot = head-1.
@@ -479,6 +505,7 @@ def _owner_step(cfg: Config, s: Mapping[str, Expr], j: int, nxt: Expr, narg: Exp
     ev.returned = z3.Or(*pop_ok)
     ev.value = z3.If(ev.pushed, push_value, z3.If(ev.returned, s[f"rval{j}"], _bv(0, cfg.vbits)))
     ev.ended = z3.Or(*ended)
+    ev.claimed = claimed
     # pushHead returns true only at its last step; a pop is ok only at its zeroing write.
     ev.result_ok = z3.Or(ev.returned, z3.And(ev.ended, z3.Or(pc == P_ADD, pc == P_WRITE)))
     return out, ev
@@ -497,7 +524,7 @@ def _thief_step(cfg: Config, s: Mapping[str, Expr], j: int, nxt: Expr) -> tuple[
 
     # T_LOAD: ptrs := d.headTail.Load(); the empty test.
     g = pc == T_LOAD
-    empty = t == h
+    empty = tail_empty_test(cfg, h, t)
     c.add(z3.And(g, empty), fin)
     ended.append(z3.And(g, empty))
     c.add(z3.And(g, z3.Not(empty)), {f"pc{j}": _pc(T_CAS), f"ptrs{j}": ht})
@@ -507,7 +534,10 @@ def _thief_step(cfg: Config, s: Mapping[str, Expr], j: int, nxt: Expr) -> tuple[
     hp, tp = head(cfg, ptrs), tail(cfg, ptrs)
     ptrs2 = pack(hp, tp + (2 if cfg.alter == "cas-tail-plus-two" else 1))
     ok = ht == ptrs
+    if cfg.alter == "tail-cas-never-succeeds":
+        ok = z3.BoolVal(False)
     c.add(z3.And(g, ok), {"ht": ptrs2, f"pc{j}": _pc(T_READ)})
+    claimed = z3.And(g, ok)
     c.add(z3.And(g, z3.Not(ok)), {f"pc{j}": _pc(T_LOAD), f"ptrs{j}": _bv(0, 2 * b)})
 
     # T_READ: val := *(*any)(unsafe.Pointer(slot)), slot = tail.
@@ -551,6 +581,7 @@ def _thief_step(cfg: Config, s: Mapping[str, Expr], j: int, nxt: Expr) -> tuple[
     ev.returned = z3.Or(*ok_end)
     ev.ended = z3.Or(*ended)
     ev.result_ok = ev.returned
+    ev.claimed = claimed
     # The value a poolTail returns is what it read (rval); poptail-no-zero returns at the read itself.
     ev.value = z3.If(ev.returned, _decode(cfg, rt, rv) if var == "poptail-no-zero" else s[f"rval{j}"],
                      _bv(0, cfg.vbits))
@@ -604,13 +635,17 @@ def step(cfg: Config, s: Mapping[str, Expr], choice: Expr, nxt: Expr, narg: Expr
     no = z3.BoolVal(False)
     ev = Event(pushed=sel(lambda e: e.pushed, no), returned=sel(lambda e: e.returned, no),
                value=sel(lambda e: e.value if e.value is not None else _bv(0, cfg.vbits), _bv(0, cfg.vbits)),
-               ended=sel(lambda e: e.ended, no), result_ok=sel(lambda e: e.result_ok, no))
+               ended=sel(lambda e: e.ended, no), result_ok=sel(lambda e: e.result_ok, no),
+               claimed=sel(lambda e: e.claimed, no))
     if ghost:
         one = _bv(1, 32)
         out["P"] = s["P"].add(ev.pushed, ev.value)
         out["R"] = s["R"].add(ev.returned, ev.value)
         out["npush"] = z3.If(ev.pushed, s["npush"] + one, s["npush"])
         out["nret"] = z3.If(ev.returned, s["nret"] + one, s["nret"])
+        # the abstract deque's size: +1 at a push's Add, -1 at a pop's claiming CAS
+        out["nlive"] = z3.If(ev.pushed, s["nlive"] + one, z3.If(ev.claimed, s["nlive"] - one, s["nlive"]))
+        _interval_ghost(cfg, s, out, pick, [e.ended for _, e in succs])
     per_thread = []
     for j in range(cfg.nthreads):
         ends = succs[j][1].ended
@@ -619,6 +654,67 @@ def step(cfg: Config, s: Mapping[str, Expr], choice: Expr, nxt: Expr, narg: Expr
         per_thread.append(z3.And(pick[j], enabled(cfg, s, j), inputs))
     guard = z3.Or(*per_thread)
     return out, ev, guard
+
+
+def justified(cfg: Config, s: Mapping[str, Expr], j: int) -> Expr:
+    """Whether state ``s`` justifies a failed return of thread j's current operation (D5-empty, D5-full).
+
+    The abstract deque holds the values whose push took effect (headTail.Add)
+    and that no pop has claimed yet (a popTail's or popHead's successful
+    CompareAndSwap): ``nlive`` of them. A pop may return empty at a
+    state where the abstract deque is empty; a push may return false where it
+    is full (len(vals) values) or where a popTail holds the head slot (the
+    relaxation Go documents: "pushHead ... may fail if ... a popTail still
+    owns the slot").
+    """
+    live = s["nlive"]
+    pop_ok = live == 0
+    if not cfg.is_owner(j):
+        return pop_ok
+    h = head(cfg, s["ht"])
+    held = [z3.And(o, sl == slot_of(cfg, h)) for o, sl in (owns_slot(cfg, s, k) for k in range(cfg.owners, cfg.nthreads))]
+    push_ok = z3.Or(z3.UGE(live, _bv(cfg.size, 32)), *held)
+    return z3.If(z3.ULE(s[f"pc{j}"], P_ADD), push_ok, pop_ok)
+
+
+def _interval_ghost(cfg: Config, s: Mapping[str, Expr], out: dict[str, Expr], pick: Sequence[Expr],
+                    ended: Sequence[Expr]) -> None:
+    """Per thread: ``beg`` (its current operation has taken a step) and ``jus`` (a state since that step's pre-state
+    justified a failed return, :func:`justified`). An operation's interval is from the pre-state of its first step to
+    the post-state of its last: the linearization of an empty or failed return may be any state in it."""
+    one, zero = _bv(1, 1), _bv(0, 1)
+    for j in range(cfg.nthreads):
+        beg, jus = s[f"beg{j}"], s[f"jus{j}"]
+        seen = z3.Or(jus == 1, justified(cfg, out, j))
+        mover = z3.Or(seen, justified(cfg, s, j))
+        out[f"beg{j}"] = z3.If(pick[j], z3.If(ended[j], zero, one), beg)
+        out[f"jus{j}"] = z3.If(pick[j], z3.If(z3.And(z3.Not(ended[j]), mover), one, zero),
+                               z3.If(z3.And(beg == 1, seen), one, jus))
+
+
+def failed_returns(cfg: Config, s: Mapping[str, Expr]) -> dict[str, Expr]:
+    """D5-empty and D5-full at state ``s``: a thread whose next step would return empty (a pop) or false (a push)
+    has a justifying state in its operation's interval, ``s`` included.
+
+    A state predicate, not a step check, so that the bounded model checker's
+    "no idle attempts" reduction (which never takes such a step) still checks
+    every failed return: the step writes nothing shared, so taking it and
+    stopping is the same as asking, in ``s``, whether it would be justified.
+    """
+    pops, pushes = [], []
+    for j in range(cfg.nthreads):
+        ok = z3.Implies(failing_return(cfg, s, j), z3.Or(s[f"jus{j}"] == 1, justified(cfg, s, j)))
+        if cfg.is_owner(j):
+            pushes.append(z3.Implies(z3.ULE(s[f"pc{j}"], P_ADD), ok))
+            pops.append(z3.Implies(z3.Not(z3.ULE(s[f"pc{j}"], P_ADD)), ok))
+        else:
+            pops.append(ok)
+    return {"D5-empty": z3.And(*pops), "D5-full": z3.And(*pushes)}
+
+
+def catalog_id(prop: str) -> str:
+    """The properties/catalog.py id of an SMT property name (D5-empty -> D5)."""
+    return prop.split("-", 1)[0]
 
 
 # -- models back to values --------------------------------------------------------------
@@ -651,7 +747,8 @@ def describe_state(cfg: Config, v: Mapping[str, int]) -> str:
             loc += f" read=({tn.get(v[f'rtyp{j}'], '?')}, {v[f'rval{j}'] or 'nil'})"
         parts.append(f"thread {j} ({'owner' if cfg.is_owner(j) else 'thief'}) at {name} {loc}".rstrip())
     if "npush" in v:
-        parts.append(f"ghost: {v['npush']} pushed, {v['nret']} returned")
+        parts.append(f"ghost: {v['npush']} pushed, {v['nret']} returned" +
+                     (f", {v['nlive']} in the abstract deque" if "nlive" in v else ""))
     return "; ".join(parts)
 
 
@@ -708,12 +805,12 @@ def d3(cfg: Config, s: Mapping[str, Expr]) -> Expr:
 
 
 def return_ok(cfg: Config, s: Mapping[str, Expr], ev: Event) -> dict[str, Expr]:
-    """The checks on a step that returns (value, true): D4, and D8/D5 provenance."""
+    """The checks on a step that returns (value, true): D4, and D8/D5-value provenance."""
     v = ev.value
     return {
         "D4": z3.Implies(ev.returned, z3.Not(s["R"].contains(v))),
         "D8": z3.Implies(z3.And(ev.returned, v == 0), s["P"].contains(v)),
-        "D5": z3.Implies(z3.And(ev.returned, v != 0), s["P"].contains(v)),
+        "D5-value": z3.Implies(z3.And(ev.returned, v != 0), s["P"].contains(v)),
     }
 
 
@@ -723,15 +820,26 @@ PROPERTY_TEXT = {
           "in-flight operation",
     "D3": "at quiescence, pushed - returned == the values in [tail, head)",
     "D4": "a pop returns a value that was not returned before",
-    "D5": "a pop returns a value whose push has taken effect (headTail.Add)",
+    "D5-value": "(part of D5) a pop returns a value whose push has taken effect (headTail.Add)",
+    "D5-empty": "(part of D5) a pop returns empty only if, at some state between its first step and its return, no "
+                "value was in the deque (every value whose headTail.Add took effect was claimed by a pop's CAS)",
+    "D5-full": "(part of D5) pushHead returns false only if, at some state between its first step and its return, "
+               "len(vals) values were in the deque or a popTail held the head slot (Go's documented relaxation)",
     "D8": "a pop returns nil only if nil was pushed (the model's pushes are all non-nil tokens)",
 }
-STATE_PROPS = ("D1", "D2", "D3")
-STEP_PROPS = ("D4", "D5", "D8")
+STATE_PROPS = ("D1", "D2", "D3", "D5-empty", "D5-full")
+STEP_PROPS = ("D4", "D5-value", "D8")
+ALL_PROPS = ("D1", "D2", "D3", "D4", "D5-value", "D5-empty", "D5-full", "D8")
+NOT_ENCODED = ("the order of values (popHead returns the newest value, popTail the oldest) is not encoded: D5 is "
+               "proved in three parts (a returned value was pushed, an empty pop and a failed push are justified), "
+               "not as full linearizability")
 
 
 def state_props(cfg: Config, s: Mapping[str, Expr]) -> dict[str, Expr]:
-    return {"D1": d1(cfg, s), "D2": d2(cfg, s), "D3": d3(cfg, s)}
+    out = {"D1": d1(cfg, s), "D2": d2(cfg, s), "D3": d3(cfg, s)}
+    if "jus0" in s:
+        out.update(failed_returns(cfg, s))
+    return out
 
 
 # -- reductions used by the bounded model checker (each argued sound in proofs/bmc.py) ----
@@ -743,17 +851,28 @@ def idle(cfg: Config, s: Mapping[str, Expr], j: int) -> Expr:
     different choice of next operation would have put it.
     """
     pc, ptrs, ht = s[f"pc{j}"], s[f"ptrs{j}"], s["ht"]
-    h, t = head(cfg, ht), tail(cfg, ht)
-    empty = t == h
+    fails = failing_return(cfg, s, j)          # an empty, full or busy return
     if cfg.is_owner(j):
-        extra = 1 if cfg.variant == "full-check-off-by-one" else 0
-        full = (t + _bv(cfg.size + extra, cfg.bits)) == h
-        typ, _ = read_slot(cfg, s, slot_of(cfg, head(cfg, ptrs)))
-        cs = [z3.And(pc == P_LOAD, full), z3.And(pc == P_TYP, typ != TYP_EMPTY), z3.And(pc == H_LOAD, empty)]
+        cs = [fails]
         if cfg.variant != "pophead-plain-store":
             cs.append(z3.And(pc == H_CAS, ht != ptrs))
         return z3.Or(*cs)
-    return z3.Or(z3.And(pc == T_LOAD, empty), z3.And(pc == T_CAS, ht != ptrs))
+    cas_fails = z3.BoolVal(True) if cfg.alter == "tail-cas-never-succeeds" else ht != ptrs
+    return z3.Or(fails, z3.And(pc == T_CAS, cas_fails))
+
+
+def failing_return(cfg: Config, s: Mapping[str, Expr], j: int) -> Expr:
+    """Thread j's next step returns empty (a pop) or false (a push): the guards of those steps in thread_step.
+
+    tests/test_induction.py checks it against thread_step's event (ended and not ok) for every encoding.
+    """
+    pc, ptrs, ht = s[f"pc{j}"], s[f"ptrs{j}"], s["ht"]
+    h, t = head(cfg, ht), tail(cfg, ht)
+    if not cfg.is_owner(j):
+        return z3.And(pc == T_LOAD, tail_empty_test(cfg, h, t))
+    typ, _ = read_slot(cfg, s, slot_of(cfg, head(cfg, ptrs)))
+    return z3.Or(z3.And(pc == P_LOAD, full_test(cfg, h, t)), z3.And(pc == P_TYP, typ != TYP_EMPTY),
+                 z3.And(pc == H_LOAD, t == h))
 
 
 def fused_first(cfg: Config, j: int) -> tuple[int, ...]:

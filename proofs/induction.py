@@ -35,10 +35,18 @@ Owner
 Ghost
   I12 0 was never pushed; pushed - returned = count + the slots held by
       operations between their claim and their release            (D3)
+  I13 nlive = count: the abstract deque (values whose Add took effect and
+      that no pop's CAS has claimed) has as many values as [tail, head)
+                                                                    (D5-empty, D5-full)
 
 The proof: Init => Inv (an empty dequeue at any head = tail, no operation
 started); Inv /\\ step => Inv' for every thread's step from every state; and
-Inv => D1, D2, D3 with Inv /\\ step => D4, D5, D8 at every returning step.
+Inv => D1, D2, D3, D5-empty, D5-full with Inv /\\ step => D4, D5-value, D8 at
+every returning step. Non-vacuity: every transition kind of every thread
+(:func:`transition_kinds`: a popTail's CAS succeeds, pushHead publishes,
+popHead takes a value, ...) is taken from some state satisfying Inv, so an
+encoding or an invariant that disables a transition is reported ``vacuous``,
+never ``proved``.
 Consecution is one query per thread and program counter (far faster than
 one query for all steps), over 32-bit indices and a 64-bit headTail, for a
 fixed ring size (2 and 4 in the gate; 8 with the thorough budget) and T
@@ -67,9 +75,12 @@ import z3  # type: ignore[import-untyped]
 
 from proofs import dequeue_smt as E
 from proofs.dequeue_smt import Config, Expr
+from proofs.rlimit import Resources
 
 __all__ = ["invariant", "clauses", "InductionResult", "prove_inductive", "FIRST_ATTEMPT", "CLAUSE_TEXT",
-           "initial_any_empty", "STRENGTHENING", "strengthening"]
+           "initial_any_empty", "STRENGTHENING", "strengthening", "transition_kinds", "DEFAULT_RLIMIT", "CLAIM"]
+
+DEFAULT_RLIMIT = 300_000_000   # Z3 resource units per ring size (see proofs/prove.py for the rows' budgets)
 
 CLAUSE_TEXT: dict[str, str] = {
     "I1": "count <= len(vals)",
@@ -84,8 +95,9 @@ CLAUSE_TEXT: dict[str, str] = {
     "I10": "the value being pushed is fresh; the head slot is the owner's alone",
     "I11": "after popHead's CAS the owner holds a live value in the slot at head",
     "I12": "0 is never pushed; pushed - returned = count + held",
+    "I13": "the abstract deque (pushed, not claimed) holds count values",
 }
-FIRST_ATTEMPT = ("I1", "I3", "I4", "I12")
+FIRST_ATTEMPT = ("I1", "I3", "I4", "I12", "I13")
 STRENGTHENING = ("I9", "I10", "I11", "I7", "I8", "I6", "I5", "I2")
 
 _OWNER_PUSH = (E.P_LOAD, E.P_TYP, E.P_WRITE, E.P_ADD)
@@ -195,6 +207,8 @@ def clauses(cfg: Config, s: Mapping[str, Any]) -> list[tuple[str, Expr]]:
     cnt32 = z3.ZeroExt(32 - b, cnt) if b < 32 else cnt
     out.append(("I12", z3.Not(s["P"].contains(z3.BitVecVal(0, cfg.vbits)))))
     out.append(("I12", s["npush"] - s["nret"] == cnt32 + held_n))
+    # I13: the abstract deque (pushed, not claimed by a pop's CAS) has count values (D5-empty, D5-full)
+    out.append(("I13", s["nlive"] == cnt32))
     return out
 
 
@@ -216,48 +230,93 @@ def initial_any_empty(cfg: Config, s: Mapping[str, Any]) -> Expr:
             cs.append(z3.Or(z3.And(pc == E.P_LOAD, arg != 0), z3.And(pc == E.H_LOAD, arg == 0)))
         else:
             cs.append(s[f"pc{j}"] == E.T_LOAD)
-    cs += [s["npush"] == 0, s["nret"] == 0]
+    cs += [s[k] == 0 for k in E.ghost_counters(cfg)]
     return z3.And(*cs)
+
+
+CLAIM = ("implies D1, D2, D3, D5-empty, D5-full in every state and D4, D5-value, D8 at every returning step; "
+         "every transition kind is taken from some invariant state (non-vacuous)")
 
 
 @dataclass
 class InductionResult:
     cfg: Config
-    status: str                    # proved | unknown (not inductive, or the solver gave up)
+    status: str                    # proved | vacuous | unknown (not inductive, or the solver gave up)
     seconds: float
-    checks: dict[str, str] = field(default_factory=dict)   # initiation / consecution / safety -> unsat|sat|unknown
+    checks: dict[str, str] = field(default_factory=dict)   # initiation / consecution / safety / non-vacuity -> result
     failed: list[str] = field(default_factory=list)         # clauses broken by the counterexample to induction
     cti: str = ""                                            # the counterexample to induction, as values
     message: str = ""
+    vacuous: list[str] = field(default_factory=list)        # transition kinds no invariant state can take
+    budget: Resources | None = None
 
 
-def _solver(timeout: float) -> Any:
+def _solver() -> Any:
     tac = z3.Then(z3.With("simplify", mul2concat=True), "propagate-values", "solve-eqs", "elim-uncnstr",
                   z3.With("ackermannize_bv", div0_ackermann_limit=10**8), "max-bv-sharing", "bit-blast", "sat")
-    return z3.TryFor(tac, max(1, int(timeout * 1000))).solver()
+    return tac.solver()
 
 
-def prove_inductive(cfg: Config, only: tuple[str, ...] | None = None, timeout: float = 60.0,
-                    progress: Callable[[str], None] | None = None) -> InductionResult:
-    """Initiation, consecution and safety of the invariant (or of the clauses ``only``) for ``cfg``."""
+def transition_kinds(cfg: Config, j: int, s: Mapping[str, Any], succ: Mapping[str, Any],
+                     ev: E.Event) -> list[tuple[str, int, Expr]]:
+    """(name, pc, condition) of every kind of step thread j can take; each must be satisfiable from Inv.
+
+    The kinds are told apart by what the step does in the encoding (its event
+    and its successor), not by the pc alone: a CAS that can never succeed, or
+    an Add that never publishes, leaves its kind unsatisfiable.
+    """
+    fails = z3.And(ev.ended, z3.Not(ev.result_ok))
+    goes_on = z3.Not(ev.ended)
+    moved_ht = succ["ht"] != s["ht"]
+    if cfg.is_owner(j):
+        return [("pushHead finds the ring full", E.P_LOAD, fails),
+                ("pushHead's Load passes the full test", E.P_LOAD, goes_on),
+                ("pushHead finds the head slot busy", E.P_TYP, fails),
+                ("pushHead finds the head slot free", E.P_TYP, goes_on),
+                ("pushHead writes the slot", E.P_WRITE, z3.BoolVal(True)),
+                ("pushHead publishes (headTail.Add)", E.P_ADD, z3.And(ev.pushed, moved_ht)),
+                ("popHead finds the deque empty", E.H_LOAD, fails),
+                ("popHead's Load finds a value", E.H_LOAD, goes_on),
+                ("popHead's CAS succeeds", E.H_CAS, z3.And(ev.claimed, moved_ht)),
+                ("popHead's CAS fails", E.H_CAS, z3.Not(ev.claimed)),
+                ("popHead reads the slot", E.H_READ, z3.BoolVal(True)),
+                ("popHead takes a value (returns it)", E.H_ZERO, ev.returned)]
+    return [("popTail finds the deque empty", E.T_LOAD, fails),
+            ("popTail's Load finds a value", E.T_LOAD, goes_on),
+            ("popTail's CAS succeeds", E.T_CAS, z3.And(ev.claimed, moved_ht)),
+            ("popTail's CAS fails", E.T_CAS, z3.Not(ev.claimed)),
+            ("popTail reads the slot", E.T_READ, z3.BoolVal(True)),
+            ("popTail clears slot.val", E.T_VALNIL, z3.BoolVal(True)),
+            ("popTail releases the slot and returns a value", E.T_TYPNIL, ev.returned)]
+
+
+def prove_inductive(cfg: Config, only: tuple[str, ...] | None = None, rlimit: int = DEFAULT_RLIMIT,
+                    progress: Callable[[str], None] | None = None, vacuity: bool = True) -> InductionResult:
+    """Initiation, consecution, safety and non-vacuity of the invariant (or of the clauses ``only``) for ``cfg``.
+
+    Every query draws from one deterministic budget of ``rlimit`` Z3 resource
+    units (proofs/rlimit.py); ``vacuity=False`` skips the non-vacuity checks.
+    """
     t0 = time.monotonic()
     res = InductionResult(cfg, "unknown", 0.0)
+    budget = Resources(rlimit, f"induction T={cfg.thieves} ring {cfg.size}")
+    res.budget = budget
     s = E.fresh_state(cfg, "s", sets="function")
     inv = invariant(cfg, s, only)
 
-    def left() -> float:
-        return max(0.5, timeout - (time.monotonic() - t0))
+    def gave_up(what: str, sol: Any) -> str:
+        return f"{what}: " + (budget.describe() if budget.exhausted else f"solver gave up ({sol.reason_unknown()})")
 
     # initiation: the ghost sets start empty
-    sol = _solver(left())
+    sol = _solver()
     init_e = E.fresh_state(cfg, "i", sets="empty")
     sol.add(initial_any_empty(cfg, init_e), z3.Not(invariant(cfg, init_e, only)))
-    r = sol.check()
+    r = budget.check(sol, "initiation")
     res.checks["initiation"] = str(r)
     if progress:
         progress("initiation")
     if r != z3.unsat:
-        res.message = "an initial state violates the invariant" if r == z3.sat else "initiation: solver gave up"
+        res.message = "an initial state violates the invariant" if r == z3.sat else gave_up("initiation", sol)
         if r == z3.sat:
             res.cti = E.describe_state(cfg, E.evaluate(sol.model(), init_e))
         res.seconds = time.monotonic() - t0
@@ -267,6 +326,7 @@ def prove_inductive(cfg: Config, only: tuple[str, ...] | None = None, timeout: f
     nxt = z3.BitVec("nxt", 2)
     narg = z3.BitVec("narg", cfg.vbits)
     cbits = max(1, (cfg.nthreads - 1).bit_length())
+    kinds: list[tuple[str, Expr]] = []
     for j in range(cfg.nthreads):
         ch = z3.BitVecVal(j, cbits)
         succ, ev, guard = E.step(cfg, s, ch, nxt, narg)
@@ -274,11 +334,13 @@ def prove_inductive(cfg: Config, only: tuple[str, ...] | None = None, timeout: f
         step_ok = E.return_ok(cfg, s, ev)
         post = z3.And(*[e for _, e in named], *step_ok.values())
         pcs = E.OWNER_PCS if cfg.is_owner(j) else E.THIEF_PCS
+        kinds += [(f"thread {j}: {name}", z3.And(inv, guard, s[f"pc{j}"] == p, cond))
+                  for name, p, cond in transition_kinds(cfg, j, s, succ, ev)]
         for p in range(len(pcs)):
-            sol = _solver(left())
+            sol = _solver()
             sol.add(inv, guard, s[f"pc{j}"] == p, z3.Not(post))
-            r = sol.check()
             key = f"consecution thread {j} at {pcs[p]}"
+            r = budget.check(sol, key)
             res.checks[key] = str(r)
             if progress:
                 progress(key)
@@ -289,36 +351,63 @@ def prove_inductive(cfg: Config, only: tuple[str, ...] | None = None, timeout: f
                 res.failed = sorted({name for name, e in named if z3.is_false(m.eval(e, model_completion=True))} |
                                     {q for q, e in step_ok.items() if z3.is_false(m.eval(e, model_completion=True))})
                 after = {k: m.eval(succ[k], model_completion=True).as_long()
-                         for k in E.state_keys(cfg, False) + ["npush", "nret"]}
+                         for k in E.state_keys(cfg, False) + E.ghost_counters(cfg)}
                 res.cti = (f"from {E.describe_state(cfg, E.evaluate(m, s))}\n  thread {j} performs {pcs[p]} and "
                            f"reaches {E.describe_state(cfg, after)}")
                 res.message = f"not inductive: thread {j}'s step at {pcs[p]} breaks {', '.join(res.failed)}"
             else:
-                res.message = f"{key}: solver gave up ({sol.reason_unknown()})"
+                res.message = gave_up(key, sol)
             res.seconds = time.monotonic() - t0
             return res
 
-    # safety: Inv => D1, D2, D3
-    sol = _solver(left())
+    # safety: Inv => D1, D2, D3, D5-empty, D5-full
+    sol = _solver()
     props = E.state_props(cfg, s)
     sol.add(inv, z3.Not(z3.And(*props.values())))
-    r = sol.check()
+    r = budget.check(sol, "safety")
     res.checks["safety"] = str(r)
     if progress:
         progress("safety")
-    res.seconds = time.monotonic() - t0
     if r == z3.unsat:
+        if vacuity and not _non_vacuity(res, kinds, budget, progress):
+            res.seconds = time.monotonic() - t0
+            return res
         res.status = "proved"
-        res.message = (f"inductive for ring size {cfg.size} and {cfg.thieves} thieves; implies D1, D2, D3 and, at "
-                       f"every returning step, D4, D5, D8")
+        res.message = (f"inductive for ring size {cfg.size} and {cfg.thieves} thieves; {CLAIM if vacuity else CLAIM.split(';')[0]}"
+                       f" ({budget.used:,} Z3 resource units)")
     elif r == z3.sat:
         m = sol.model()
         res.failed = [p for p, e in props.items() if z3.is_false(m.eval(e, model_completion=True))]
         res.message = f"the invariant does not imply {', '.join(res.failed)}"
         res.cti = E.describe_state(cfg, E.evaluate(m, s))
     else:
-        res.message = "safety: solver gave up"
+        res.message = gave_up("safety", sol)
+    res.seconds = time.monotonic() - t0
     return res
+
+
+def _non_vacuity(res: InductionResult, kinds: list[tuple[str, Expr]], budget: Resources,
+                 progress: Callable[[str], None] | None) -> bool:
+    """Each transition kind is satisfiable from an invariant state; records ``vacuous`` kinds. False: not shown."""
+    for name, q in kinds:
+        sol = _solver()
+        sol.add(q)
+        key = f"non-vacuity {name}"
+        r = budget.check(sol, key)
+        res.checks[key] = str(r)
+        if progress:
+            progress(key)
+        if r == z3.unsat:
+            res.vacuous.append(name)
+        elif r != z3.sat:
+            res.message = f"{key}: " + (budget.describe() if budget.exhausted else f"solver gave up ({sol.reason_unknown()})")
+            return False
+    if res.vacuous:
+        res.status = "vacuous"
+        res.message = (f"vacuous: no state satisfying the invariant can take {len(res.vacuous)} transition kind(s): "
+                       f"{'; '.join(res.vacuous)} (a disabled transition or an over-strong invariant; not a proof)")
+        return False
+    return True
 
 
 def strengthening(cfg: Config, order: tuple[str, ...] = STRENGTHENING) -> list[tuple[tuple[str, ...], InductionResult]]:

@@ -31,7 +31,8 @@ class _DataSource(Source):
 
 
 def _property(model: type[Model], variant: str = "reference", alter: str | None = None,
-              examples: int | None = None, shrink: bool = False) -> Callable[[], None]:
+              examples: int | None = None, shrink: bool = False,
+              configs: tuple[tuple[int, int], ...] | None = None) -> Callable[[], None]:
     extra: dict[str, object] = {}
     if examples is not None:
         extra["max_examples"] = examples
@@ -42,7 +43,11 @@ def _property(model: type[Model], variant: str = "reference", alter: str | None 
     @given(st.data())
     def one_step_agrees(data: st.DataObject) -> None:
         src = _DataSource(data)
-        cfg = Config(size=src.choice([1, 2, 4]), thieves=src.choice([1, 2]), variant=variant, alter=alter)
+        if configs is None:
+            cfg = Config(size=src.choice([1, 2, 4]), thieves=src.choice([1, 2]), variant=variant, alter=alter)
+        else:
+            n, k = src.choice(list(configs))
+            cfg = Config(size=n, thieves=k, variant=variant, alter=alter)
         try:
             d0 = draw_state(cfg, src)
         except CrossCheckError:
@@ -66,6 +71,24 @@ def _property(model: type[Model], variant: str = "reference", alter: str | None 
 
 def test_the_reference_encoding_agrees_with_the_python_model() -> None:
     _property(Model, examples=100, shrink=True)()
+
+
+def test_ring_8_with_three_thieves_agrees_seeded_sample() -> None:
+    # the gate's sample of the large configuration: every thread that can move, from seeded drawn states
+    seen: dict[str, int] = {}
+    checked, _, problems = run(lambda src: Config(size=8, thieves=3), Model, n=12, seed=3, seen=seen)
+    assert not problems, problems
+    assert checked >= 6 and seen == {"ring 8, T=3": checked}
+
+
+@pytest.mark.slow
+def test_ring_8_with_three_thieves_agrees() -> None:
+    _property(Model, examples=300, configs=((8, 3), (8, 2), (4, 3)))()
+
+
+def test_a_wrong_encoding_is_caught_at_ring_8_with_three_thieves() -> None:
+    checked, _, problems = run(lambda src: Config(size=8, thieves=3, alter="cas-tail-plus-two"), Model, n=300, seed=0)
+    assert problems, f"survived {checked} drawn steps"
 
 
 @pytest.mark.parametrize("alter", sorted(E.ALTERATIONS))

@@ -62,8 +62,54 @@ def test_cli_table_and_exit_statuses(capsys: pytest.CaptureFixture[str], tmp_pat
 
 
 def test_an_unknown_where_a_proof_was_expected_is_incomplete(monkeypatch: pytest.MonkeyPatch) -> None:
-    tiny = P.Budget("ci", {1: 40, 2: 40, 3: 40}, 3, 0.5, False, (2,), 10, 1.0, 10.0)
+    tiny = P.Budget("ci", {1: 40, 2: 40, 3: 40}, 3, {1: 2_000_000, 2: 1, 3: 1}, False, (2,), {2: 1}, 10, 1.0, 10.0)
     monkeypatch.setitem(P.BUDGETS, "ci", tiny)
     (r,) = run_all(only="bmc-T1-empty")
     assert r.result == "unknown" and r.incomplete
+    # which budget ran out, where, and by how much
+    assert "the rlimit budget of 2,000,000 Z3 resource units (bmc empty T=1 ring 2) ran out in the query for bound" \
+        in r.detail
+    assert r.extra["rlimit"] == 2_000_000 and r.extra["rlimit_used"] >= 2_000_000
     assert main(["prove", "--only", "bmc-T1-empty"]) == 3
+
+
+def test_a_loaded_machine_does_not_make_a_row_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    # every clock reading 1000 s after the previous one: a wall-clock budget would run out at once
+    from proofs import bmc as B
+    from proofs import induction as I
+    clock = iter(range(0, 10**9, 1000))
+    fake = lambda: float(next(clock))  # noqa: E731
+    monkeypatch.setattr(B.time, "monotonic", fake)
+    monkeypatch.setattr(I.time, "monotonic", fake)
+    small = P.Budget("ci", {1: 6, 2: 6, 3: 6}, 1, P.BUDGETS["ci"].bmc_rlimit, False, (2,), P.BUDGETS["ci"].induction_rlimit,
+                     10, 1.0, 10.0)
+    monkeypatch.setitem(P.BUDGETS, "ci", small)
+    rows = run_all(only="bmc-T1-empty,induction-T1")
+    assert [r.result for r in rows] == ["proved", "proved"], [r.detail for r in rows]
+
+
+def test_a_variant_mostly_not_applicable_is_partial_not_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prove", "--variant", "get-keeps-private"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS" not in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("PARTIAL get-keeps-private: 15 rows, 2 checked, 13 n/a")
+    # a line per row class: what was and was not checked
+    assert "L1-L6 (lemmas at Go's widths): checked 2 (1 counterexample (expected), 1 proved); not run 9" in out
+    assert "bmc-*-empty (bounded check, empty start): n/a 3: the variant does not change poolDequeue" in out
+    assert "induction (inductive invariant): n/a 3" in out and "crosscheck (Z3 step vs Python step): n/a 1" in out
+
+
+def test_nothing_applicable_is_incomplete_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prove", "--variant", "get-keeps-private", "--only", "bmc,induction,crosscheck", "--json"]) == 3
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"] == "incomplete"
+    assert data["coverage"]["ran"] == 0 and data["coverage"]["not_applicable"] == 10
+    assert any(line.startswith("nothing applicable ran for get-keeps-private") for line in data["coverage"]["lines"])
+
+
+def test_the_crosscheck_row_covers_ring_8_with_three_thieves() -> None:
+    (r,) = run_all(only="crosscheck")
+    assert r.result == "proved", r.detail
+    assert r.extra["configs"].get("ring 8, T=3", 0) >= 20
+    assert "rings 1, 2, 4, 8; 1-3 thieves" in r.detail

@@ -10,7 +10,7 @@ from model.variants import spec_of
 from poolcheck import artifacts
 from poolcheck.common import INCOMPLETE, OK, VIOLATION, UsageError, add_common, emit_json, variant_from
 from poolcheck.progress import Progress
-from proofs.prove import BUDGETS, ProofResult, row_names, run_all
+from proofs.prove import BUDGETS, ProofResult, coverage, row_names, run_all
 
 NAME = "prove"
 HELP = "prove the dequeue's lemmas and invariants with Z3 (bounded model checking, induction) and CrossHair"
@@ -49,19 +49,17 @@ def run(args: argparse.Namespace) -> int:
     incomplete = [r for r in results if r.incomplete]
     unexpected = [r for r in results if r.result == "proved" and r.expected == "counterexample"]
     secs = time.monotonic() - t0
-    verdict = "fail" if violations else "incomplete" if incomplete or unexpected else "pass"
+    cov = coverage(results, model, args.only)
     if args.json:
-        emit_json({"variant": spec_of(model), "budget": args.budget, "verdict": verdict, "seconds": round(secs, 2),
-                   "results": [r.to_json() for r in results], "reports": reports})
+        emit_json({"variant": spec_of(model), "budget": args.budget, "verdict": cov.verdict, "seconds": round(secs, 2),
+                   "results": [r.to_json() for r in results], "reports": reports, "coverage": cov.to_json()})
     else:
         _print(results, reports)
-        print(f"{verdict.upper()} {spec_of(model)}: {len(results)} rows, {len(violations)} violated, "
-              f"{len(incomplete) + len(unexpected)} incomplete, {secs:.1f}s ({args.budget} budget)")
-    if violations:
-        return VIOLATION
-    if incomplete or unexpected:
-        return INCOMPLETE
-    return OK
+        print("\n" + "\n".join(cov.lines))
+        print(f"{cov.verdict.upper()} {spec_of(model)}: {len(results)} rows, {cov.ran} checked, "
+              f"{cov.not_applicable} n/a, {len(violations)} violated, {len(incomplete) + len(unexpected)} incomplete, "
+              f"{secs:.1f}s ({args.budget} budget)")
+    return VIOLATION if cov.verdict == "fail" else INCOMPLETE if cov.verdict == "incomplete" else OK
 
 
 def _mark(r: ProofResult) -> str:
