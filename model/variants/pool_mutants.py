@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.effects import Gen, atomic_load, atomic_store, plain_read, plain_write
+from model.effects import Gen, atomic_load, atomic_store, lock, plain_read, plain_write, unlock
 from model.params import Params
 from model.pool import Pool, Runtime, index_local
 from model.variants.base import Model
 
 __all__ = ["CleanupNoVictimDrop", "GetKeepsPrivate", "GcWhilePinned", "PinSlowSizeFirst", "PinLocalFirst",
-           "GetSlowMarkEarly", "PutOverwritesPrivate"]
+           "GetSlowMarkEarly", "PutOverwritesPrivate", "PinSlowNoRecheck", "PinNoSizeCheck"]
 
 
 def _pool_cleanup_no_victim_drop(rt: Runtime) -> Gen[None]:
@@ -197,3 +197,58 @@ class PutOverwritesPrivate(Model):
     witness = ("pool", "put put get", Params())
     Pool = _PutOverwritesPrivatePool
 
+
+
+class _PinSlowNoRecheckPool(Pool):
+    def pin_slow(self) -> Gen[tuple[int, int]]:
+        yield from self.runtime_proc_unpin("pinSlow")
+        yield lock(self.rt.all_pools_mu, "pool.go:pinSlow: allPoolsMu.Lock()")
+        pid = yield from self.runtime_proc_pin("pinSlow")
+        # DESIGN (pinslow-no-recheck): no `if pid < s` retry under the mutex: a pinSlow that waited for another one replaces the
+        # array the other just published, and the objects already put there are lost.
+        if (yield plain_read(self.local, "pool.go:pinSlow: if p.local == nil")) is None:
+            pools = yield plain_read(self.rt.all_pools, "pool.go:pinSlow: allPools = append(allPools, p)")
+            yield plain_write(self.rt.all_pools, (pools + (self.addr,),),
+                              "pool.go:pinSlow: allPools = append(allPools, p)")
+        size = yield plain_read(self.rt.gomaxprocs, "pool.go:pinSlow: size := runtime.GOMAXPROCS(0)", silent=True)
+        local = yield from self.make_locals(size)
+        yield from self.store_local(local, size)
+        res = yield from index_local(local, pid)
+        yield unlock(self.rt.all_pools_mu, "pool.go:pinSlow: defer allPoolsMu.Unlock()")
+        return res, pid
+
+
+class PinSlowNoRecheck(Model):
+    name = "pinslow-no-recheck"
+    layer = "pool"
+    kind = "design"
+    description = ("pinSlow does not check again, under allPoolsMu, whether another pinSlow already allocated the "
+                   "array (`if pid < s`): the later one replaces it and the objects put there are dropped. Legal "
+                   "under Pool's contract (a pool may drop any object), so no property fails; the explorer reports "
+                   "the behaviour it loses (goal pinslow-contends)")
+    witness = ("pool", "put get | put get", Params(gomaxprocs=2))
+    Pool = _PinSlowNoRecheckPool
+
+
+class _PinNoSizeCheckPool(Pool):
+    def pin(self) -> Gen[tuple[int, int]]:
+        pid = yield from self.runtime_proc_pin("pin")
+        s = yield atomic_load(self.local_size, "pool.go:pin: s := rtatomic.LoadAcquintptr(&p.localSize)")
+        l = yield atomic_load(self.local, "pool.go:pin: l := p.local")
+        # MUTATION: `if uintptr(pid) < s` became `if l != nil`: after GOMAXPROCS grows, a P whose id is past the
+        # old array's end indexes past it instead of re-allocating in pinSlow.
+        del s
+        if l is not None:
+            return (yield from index_local(l, pid)), pid
+        return (yield from self.pin_slow())
+
+
+class PinNoSizeCheck(Model):
+    name = "pin-no-size-check"
+    layer = "pool"
+    kind = "mutant"
+    description = ("Pool.pin uses any non-nil local array without comparing pid with localSize, so after a "
+                   "GOMAXPROCS change a P indexes past the old array (P7; lost goal gomaxprocs-change)")
+    expected = ("P7",)
+    witness = ("pool", "put procs=2 | put", Params(gomaxprocs=1))
+    Pool = _PinNoSizeCheckPool
