@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -150,7 +151,8 @@ def check_out(out: Path | None) -> None:
         raise UsageError(f"--out {str(p)!r}: give a directory for the reports")
     if p.exists() and not p.is_dir():
         raise UsageError(f"--out {p} is not a directory: give a directory for the reports")
-    where = p if p.exists() else next((q for q in p.absolute().parents if q.exists()), None)
+    full = Path(os.path.abspath(p))  # lexically normalised: mkdir -p would walk through "a/.." the same way
+    where = p if p.exists() else next((q for q in full.parents if q.exists()), None)
     if where is None or not where.is_dir():
         raise UsageError(f"cannot create --out {p}: {where} is not a directory")
     try:  # os.access says yes to root even on a read-only file system: try it
