@@ -11,6 +11,9 @@ or the verdict is ``incomplete`` (exit 3).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 import proofs.explore_cx
@@ -20,6 +23,7 @@ from model.harness import build
 from model.params import Params
 from model.poolqueue import TYP_NIL, TYP_VAL, PoolDequeue, Value
 from model.variants import Model
+from poolcheck.cli import main
 from proofs.explore import explore
 from proofs.explore_cx import every_history
 
@@ -122,3 +126,14 @@ def _count(w: object) -> int:
         en = k.enabled()
         return 1 if not en else sum(go(schedule + [t]) for t in en)
     return go([])
+
+
+def test_cli_incomplete_lp_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 2 through the command line: an undecided D5 is exit 3."""
+    monkeypatch.setattr(proofs.explore_cx.decide_lp, "__defaults__", (3,))
+    variant = f"{Path(__file__)}:CasPublish"
+    rc = main(["explore", "dequeue", "push push | tail", "--size", "2", "--variant", variant, "--json",
+               "--out", str(tmp_path)])
+    d = json.loads(capsys.readouterr().out)
+    assert rc == 3 and d["verdict"] == "incomplete"

@@ -10,6 +10,8 @@ except for the allow-listed formal race of Go's own code (``l := p.local``).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from model.kernel import Kernel, Op
 from model.memory import new_memory
 from model.params import Params
 from model.variants import Model, resolve
+from poolcheck.cli import main
 from proofs.explore import explore
 from proofs.explore_search import Footprint, racy
 from properties.checks import check_execution
@@ -186,3 +189,13 @@ def test_without_the_allow_list_both_checks_report_the_p_local_race(monkeypatch:
 def test_reference_pool_with_a_resize_passes_with_the_allow_list() -> None:
     res = explore("pool", "put get | put get procs=3 | get", Params(gomaxprocs=2), Model)
     assert res.verdict == "pass", res.summary()
+
+
+def test_cli_explore_kills_push_plain_typ_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["explore", "dequeue", "push push push | tail tail", "--size", "2", "--variant", "push-plain-typ-load",
+               "--json", "--out", str(tmp_path)])
+    d = json.loads(capsys.readouterr().out)
+    assert rc == 1 and d["verdict"] == "fail"
+    assert [v["property"] for v in d["violations"]][:1] == ["D7"]
+    assert d["violations"][0]["replayable"] is True
+
