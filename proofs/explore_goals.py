@@ -319,6 +319,8 @@ def witnesses(target: str, scenario: Scenario, params: Params, goals: Sequence[G
     for order in orders[:MAX_SLIP_BASES]:
         for i, a in enumerate(order):
             for pause in sorted({g.pause for g in wanted.values() if g.pause is not None}):
+                # The (skip+1)-th time thread a is about to perform ``pause`` in this operation, let each other
+                # thread b take 1, 2, ... steps (until its operation ends), then finish the order.
                 for skip in itertools.count():
                     paused = False
                     for b in (t for t in range(len(world.programs)) if t != a):
@@ -326,12 +328,12 @@ def witnesses(target: str, scenario: Scenario, params: Params, goals: Sequence[G
                             if runs >= MAX_SLIP_RUNS or not any(g.pause == pause for g in wanted.values()):
                                 break
                             runs += 1
-                            k, moved, ended = _slip(world, wanted, order, i, pause, skip, b, steps)
-                            if k is None:
+                            run, moved, ended = _slip(world, wanted, order, i, pause, skip, b, steps)
+                            if run is None:
                                 break
                             paused = True
-                            record(k, f"whole operations in the order {' '.join(map(str, order))}, thread {b} "
-                                      f"taking {moved} step(s) just before thread {a}'s {pause!r}")
+                            record(run, f"whole operations in the order {' '.join(map(str, order))}, thread {b} "
+                                        f"taking {moved} step(s) just before thread {a}'s {pause!r}")
                             if not wanted:
                                 return found
                             if ended:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from proofs.explore_goals import GOALS, witnesses
 pytestmark = pytest.mark.explore
 
 
-def _json(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, object]]:
+def _json(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
     rc = main(["explore", *args, "--json", "--out", str(tmp_path)])
     return rc, json.loads(capsys.readouterr().out)
 
@@ -27,7 +28,7 @@ def test_second_gc_drops_the_victim_so_put_gc_gc_get_passes(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     rc, d = _json(["pool", "put gc gc get"], tmp_path, capsys)
     assert rc == 0 and d["verdict"] == "pass"
-    assert "victim-hit" not in d["goals"] and "victim-hit" in d["not_exercised"]  # type: ignore[operator]
+    assert "victim-hit" not in d["goals"] and "victim-hit" in d["not_exercised"]
     assert d["goals"] == {"pinslow-allocates": True}
 
 
@@ -76,7 +77,7 @@ def test_grow_no_prev_loses_chain_backs_up_with_no_other_violation(tmp_path: Pat
                   capsys)
     assert rc == 1 and d["verdict"] == "fail" and not d["violations"]
     assert d["lost_goals"] == ["chain-backs-up"]
-    assert any("chain-backs-up" in n and "the reference reaches it" in n for n in d["notes"])  # type: ignore[union-attr]
+    assert any("chain-backs-up" in n and "the reference reaches it" in n for n in d["notes"])
     ref = explore("chain", "push push tail pop pop", Params(init_size=1))
     assert ref.verdict == "pass" and ref.goals["chain-backs-up"]
 
