@@ -150,9 +150,8 @@ def check_out(out: Path | None) -> None:
     if str(p) in ("", "-"):
         raise UsageError(f"--out {str(p)!r}: give a directory for the reports")
     if p.exists() and not p.is_dir():
-        kind = "a file" if p.is_file() else "not a directory"
-        raise UsageError(f"--out {p} is {kind + ', not a directory' if p.is_file() else kind}: give a directory "
-                         f"for the reports")
+        what = "is a file, not a directory" if p.is_file() else "is not a directory"
+        raise UsageError(f"--out {p} {what}: give a directory for the reports")
     full = Path(os.path.abspath(p))  # lexically normalised: mkdir -p would walk through "a/.." the same way
     where = p if p.exists() else next((q for q in full.parents if q.exists()), None)
     if where is None or not where.is_dir():
