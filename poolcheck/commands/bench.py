@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from poolcheck.common import OK, VIOLATION, UsageError, emit_json, variant_from
+from poolcheck.common import UsageError, finish, variant_from
+from poolcheck.engine import Verdict
 from poolcheck.progress import Progress
 from proofs.bench_configs import BENCH_CONFIGS, LADDER, BenchConfig, BenchRow, LadderRow, bench, by_name, ladder
 from proofs.explore_parallel import default_jobs
@@ -115,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
         say(SPIN_HEAD)
         srows = against_spin([c for c in configs if c.target != "pool"], model=model, on_line=say)
         out["spin"] = [r.to_json() for r in srows]
-        ok = ok and all(r.ok for r in srows)
-    if args.json:
-        emit_json(out)
-    return OK if ok else VIOLATION
+        spin_ok = all(r.ok for r in srows)
+    else:
+        spin_ok = True
+    found = {str(r["verdict"]) for r in out.get("ladder", []) + out.get("rows", [])}
+    verdict = Verdict.FAIL if "fail" in found or not spin_ok else Verdict.PASS if ok else Verdict.INCOMPLETE
+    return finish(args, NAME, verdict, out, [])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +107,7 @@ def run(args: argparse.Namespace) -> int:
     except conf.GoNotFound as e:
         raise UsageError(str(e)) from None
     except conf.DriverError as e:
-        sys.stderr.write(f"poolcheck: error: {e}\n")
-        return 2
+        raise UsageError(str(e).splitlines()[0]) from None
     saved = [_save_mismatch(m, spec_of(model), model.name, args.out) for m in res.mismatches]
     ref_failed = any(r["name"] == "reference" and any(isinstance(v, dict) and v.get("killed") for v in r.values())
                      for r in go_rows)
