@@ -388,8 +388,9 @@ def cell_of(res: EngineResult, expected: Sequence[str], out: Path | None, note: 
     """A kill-matrix cell from an engine's result: killed (by an expected property first), incomplete,
     survived or n/a."""
     if res.violations:
-        v = res.first_of(expected) if res.engine != "prove" else \
-            next((x for x in res.violations if x.prop in expected), res.violations[0])
+        first = res.first_of(expected) if res.engine != "prove" else None
+        v = first if first is not None else next((x for x in res.violations if x.prop in expected),
+                                                   res.violations[0])
         path = _save(v.counterexample, out) if v.counterexample is not None and out is not None else None
         prop = v.prop
         return Cell(res.engine, "killed", prop=prop, seconds=v.seconds if v.seconds is not None else res.seconds,
