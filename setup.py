@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sys
 
-from setuptools import Extension, setup
-from setuptools.command.build_ext import build_ext
+from setuptools import Extension, setup  # type: ignore[import-untyped]
+from setuptools.command.build_ext import build_ext  # type: ignore[import-untyped]
 
 
-class OptionalBuildExt(build_ext):
+class OptionalBuildExt(build_ext):  # type: ignore[misc]
     """build_ext that turns any failure to build an extension into one warning line."""
 
     def run(self) -> None:

@@ -41,7 +41,7 @@
 #define T_EN 1      /* the thread is enabled */
 #define T_CRASH 2   /* the step crashed the thread (no successor) */
 #define T_DEP 4     /* the outcome depends on the other threads' pending ids */
-#define T_GDEP 8    /* (a probe) the outcome depends on the ghost: ask again with it */
+#define T_GDEP 8    /* (key C) the outcome depends on the ghost: it is the outcome under this ghost */
 #define T_GIND 16   /* the outcome does not read the ghost: the successor keeps the current one */
 
 /* Transition keys: word 0 = memory | ghost << 28 | thread << 48 | kind << 56, word 1 = the thread's field,
@@ -388,6 +388,15 @@ static tval *transition(core *c, int kind, uint64_t m, uint64_t g, int t, const 
     }
     unsigned long long flags = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(r, 0));
     if (PyErr_Occurred()) { Py_DECREF(r); return NULL; }
+    if ((kind & K_C) && (flags & T_GDEP)) {
+        /* The step reads the ghost: a marker under key C, the outcome (under this ghost) under key A. */
+        PyObject *marker = Py_BuildValue("(KKKKKO)", (unsigned long long)T_GDEP, 0ULL, 0ULL, 0ULL, 0ULL, Py_None);
+        int bad = marker == NULL || store_tval(c, key, marker, t) < 0;
+        Py_XDECREF(marker);
+        if (bad) { Py_DECREF(r); return NULL; }
+        kind &= ~K_C;
+        make_key(c, key, kind, m, g, t, f);
+    }
     if (!(kind & (K_B | K_C)) && (flags & T_DEP)) {
         /* Key A says "ask again with the others' pending ids"; the outcome goes under key B. */
         PyObject *marker = Py_BuildValue("(KKKKKO)", (unsigned long long)(T_EN | T_DEP), 0ULL, 0ULL, 0ULL, 0ULL,

@@ -83,7 +83,7 @@ def run_native(search: Search, compact: bool = False) -> NativeStats:
     parent.frombytes(out["parent"])
     move = array("b")
     move.frombytes(out["move"])
-    search.parent = parent  # type: ignore[assignment]
+    search.parent = parent
     search.move = move
     search.index = {}  # the visited set stays in the core
     search.states = int(out["states"])

@@ -25,7 +25,9 @@ With ``probe`` the step runs against a ghost id that no ghost has
 again with the ghost); a step that completes did not read the ghost, so its
 outcome holds under every ghost and keeps it (T_GIND). Most steps (loads,
 failed CompareAndSwaps, stores that are no linearization point) are such,
-and the core keys them without the ghost.
+and the core keys them without the ghost. A step that reads the ghost (or
+starts at a linearization point, which always does) is run again with it,
+in the same call: T_GDEP with the outcome under that ghost.
 
 Identical threads (a symmetry group) share outcomes: the step of a thread
 does not depend on which of them it is (the assumption thread symmetry
@@ -36,7 +38,7 @@ which the core asks again with the thread itself (K_EXACT).
 from __future__ import annotations
 
 from model.memory import enabled
-from proofs.explore_search import LMASK, LW, Footprint, Search, racy
+from proofs.explore_search import F_LP, F_TAILSTART, LMASK, LW, Footprint, Search, racy
 
 __all__ = ["Oracle", "T_EN", "T_CRASH", "T_DEP", "T_GDEP", "T_GIND", "G_PROBE"]
 
@@ -68,16 +70,22 @@ class Oracle:
         if (mem[0] != -1 or s.nen[lid]) and not enabled(mem, eff, t):
             return 0, 0, 0, 0, 0, None
         flags = T_EN
+        out = None
         if probe:
-            try:
-                ml, lid2, pend2, g2, pr, pw, fences, problems = s.step(mem, t, lid, f >> LW, G_PROBE, list(pends))
-            except IndexError:
-                return T_GDEP, 0, 0, 0, 0, None
-            assert g2 == G_PROBE
-            flags |= T_GIND
-            g2 = 0
-        else:
-            ml, lid2, pend2, g2, pr, pw, fences, problems = s.step(mem, t, lid, f >> LW, g, list(pends))
+            if s.flags[lid] & (F_LP | F_TAILSTART):
+                flags |= T_GDEP  # its first effect reads the ghost: no need to probe
+            else:
+                try:
+                    out = s.step(mem, t, lid, f >> LW, G_PROBE, list(pends))
+                except IndexError:
+                    flags |= T_GDEP
+                else:
+                    assert out[3] == G_PROBE
+                    flags |= T_GIND
+                    out = out[:3] + (0,) + out[4:]
+        if out is None:
+            out = s.step(mem, t, lid, f >> LW, g, list(pends))
+        ml, lid2, pend2, g2, pr, pw, fences, problems = out
         fp = self._footprint(s.footprint(lid, mem, pr, pw, fences))
         if self.lin and (lid2 < 0 or s.table.op[lid2] != s.table.op[lid]):
             flags |= T_DEP
