@@ -20,7 +20,7 @@ from typing import Any
 
 from model.tracefile import Counterexample
 
-__all__ = ["to_sarif", "annotations", "emit", "SARIF_SCHEMA_URI", "step_go_location"]
+__all__ = ["to_sarif", "github_annotations", "emit", "SARIF_SCHEMA_URI", "step_go_location"]
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _MODEL_FILES = ("model/poolqueue.py", "model/pool.py", "model/harness.py")
@@ -138,7 +138,7 @@ def _prop_esc(s: str) -> str:
     return _esc(s).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotations(cx: Counterexample) -> list[str]:
+def github_annotations(cx: Counterexample) -> list[str]:
     """GitHub Actions workflow commands (``::error file=...,line=...,title=...::message``) for ``cx``."""
     v = _violating(cx)
     label = v["go"] if v else ""
@@ -157,5 +157,5 @@ def emit(cx: Counterexample, sarif: Path | None, github: bool, trace_path: str =
     if sarif is not None:
         write_text_atomic(sarif, json.dumps(to_sarif(cx, trace_path), indent=2) + "\n")
     if github:
-        for line in annotations(cx):
+        for line in github_annotations(cx):
             print(line)

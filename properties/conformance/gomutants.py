@@ -126,6 +126,9 @@ _M = "// MUTATION: "
 GO_MUTANTS: dict[str, GoMutant] = {m.name: m for m in [
     GoMutant("push-no-typ-check", PQ, (
         GoEdit("poolDequeue.pushHead", "if typ != nil {", "if _ = typ; false { " + _M + "no typ check"),)),
+    GoMutant("push-plain-typ-load", PQ, (
+        GoEdit("poolDequeue.pushHead", "typ := atomic.LoadPointer(&slot.typ)",
+               "typ := slot.typ " + _M + "plain load"),)),
     GoMutant("push-publish-first", PQ, (
         GoEdit("poolDequeue.pushHead", "*(*any)(unsafe.Pointer(slot)) = val", swap="d.headTail.Add(1 << dequeueBits)"),
     )),

@@ -182,12 +182,13 @@ def _rewriter(env: GoEnv) -> Path:
                      _cache_root() / f"goreplay-rewriter-{env.version}-{key}", "goreplay rewriter")
 
 
-def _hook_spec() -> str:
-    return json.dumps({"hooks": [{"id": h.id, "func": h.func, "stmt": h.stmt, "optional": h.optional}
+def _hook_spec(strict: bool = True) -> str:
+    """The rewriter's table. A mutant's source may lack statements (it removed them): ``strict=False``."""
+    return json.dumps({"hooks": [{"id": h.id, "func": h.func, "stmt": h.stmt, "optional": h.optional or not strict}
                                  for h in HOOKS], "consts": _CONSTS})
 
 
-def instrumented_source(src: str | None = None, env: GoEnv | None = None) -> str:
+def instrumented_source(src: str | None = None, env: GoEnv | None = None, strict: bool = True) -> str:
     """``src`` (default: the installed poolqueue.go) with every hook inserted; DriverError if one is missing."""
     env = env or go_env()
     text = src if src is not None else sync_source("poolqueue.go", env)
@@ -195,7 +196,7 @@ def instrumented_source(src: str | None = None, env: GoEnv | None = None) -> str
     with tempfile.TemporaryDirectory(prefix="poolcheck-rewrite-") as tmp:
         d = Path(tmp)
         (d / "poolqueue.go").write_text(text)
-        (d / "hooks.json").write_text(_hook_spec())
+        (d / "hooks.json").write_text(_hook_spec(strict))
         p = subprocess.run([str(rw), str(d / "poolqueue.go"), str(d / "hooks.json"), str(d / "out.go")],
                            capture_output=True, text=True, timeout=120)
         if p.returncode != 0:
@@ -219,7 +220,7 @@ def build_replay_driver(mutant: str | None = None, env: GoEnv | None = None) -> 
     binary = _cache_root() / f"goreplay-driver-{env.version}-{key}"
     if binary.is_file():
         return binary
-    inst = instrumented_source(src, env)
+    inst = instrumented_source(src, env, strict=mutant is None)
     return _go_build(env, {"go.mod": GO_MOD_DRIVER, "main.go": SCHED_GO, "poolqueue.go": inst}, binary,
                      "goreplay driver" + (f" for {mutant}" if mutant else ""))
 
@@ -461,6 +462,6 @@ def replay_many(replayer: GoReplayer, cases: Sequence[tuple[str, str, Params, li
         kernels.append((k, world))
     runs = replayer.run_many(reqs)
     out: list[Comparison] = []
-    for (target, scenario, params, _), (k, world), go in zip(cases, kernels, runs):
+    for (target, scenario, _params, _), (k, world), go in zip(cases, kernels, runs):
         out.append(compare_runs(target, scenario, world.params, k, len(world.programs), go))
     return out

@@ -22,8 +22,8 @@ OK, VIOLATION, USAGE = 0, 1, 2
 def schedules_command(samples: int, hypothesis: int, seed: int, model: type[Model], as_json: bool,
                       regressions: Path | None, e2: bool = True) -> int:
     """Run every schedule source on the model and on Go's code; print counts and the first differences."""
-    from properties.conformance.goschedules import FULL, run_schedules
     from poolcheck.progress import Progress
+    from properties.conformance.goschedules import FULL, run_schedules
 
     full = FULL if e2 else tuple(n for n in FULL if n != "E2")
     with Progress("conform --schedules", total=None) as bar:
@@ -139,3 +139,44 @@ def replay_on_go(cx: Counterexample, path: str, as_json: bool) -> int:
     print(f"reproduced on the real Go code: {'yes' if rep.reproduced else 'no'}"
           + (" (every step, value and result identical to the model's)" if d["same_steps_and_results"] else ""))
     return VIOLATION if rep.reproduced else OK
+
+
+def mutant_table() -> list[dict[str, Any]]:
+    """Each built-in dequeue and chain mutant: its shortest counterexample on the witness (the explorer's) replayed on
+    the real mutated Go code. The rows of docs/conformance.md's table."""
+    from model.variants import registry
+    from proofs.explore import explore
+    from properties.conformance.gomutants import GO_MUTANTS
+    from properties.conformance.goreplay import NotReplayable
+
+    rows: list[dict[str, Any]] = []
+    for name, v in sorted(registry().items()):
+        if v.layer not in ("dequeue", "chain") or name == "reference":
+            continue
+        row: dict[str, Any] = {"mutant": name, "layer": v.layer, "go_mutant": name in GO_MUTANTS}
+        w = v.witness
+        if w is None or name not in GO_MUTANTS:
+            row["result"] = "no Go counterpart" if name not in GO_MUTANTS else "no witness"
+            rows.append(row)
+            continue
+        target, scenario, params = w
+        res = explore(target, scenario, params, v)
+        if not res.violations:
+            row["result"] = "no counterexample on the witness (equivalent)"
+            rows.append(row)
+            continue
+        viol = res.violations[0]
+        cx = viol.counterexample
+        row.update({"scenario": scenario, "params": params.to_json(), "property": cx.prop, "length": viol.length})
+        try:
+            rep = go_replay(cx)
+        except NotReplayable as e:
+            row["result"] = f"not replayable: {e}"
+            rows.append(row)
+            continue
+        d = rep.data
+        row.update({"reproduced": rep.reproduced, "go_steps": d["steps"], "duplicated": d["duplicated"],
+                    "not_returned": d["not_returned"], "same": d["same_steps_and_results"],
+                    "result": "yes" if rep.reproduced else "no"})
+        rows.append(row)
+    return rows

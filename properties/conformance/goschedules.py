@@ -37,8 +37,8 @@ from model.kernel import Kernel
 from model.params import Params
 from model.scenario import Scenario
 from model.variants.base import Model
-from properties.conformance.goreplay import GoReplayer, NotReplayable, ReplayMismatch, replay_many, replayable
 from proofs.bench_configs import BENCH_CONFIGS, BenchConfig
+from properties.conformance.goreplay import GoReplayer, NotReplayable, ReplayMismatch, replay_many, replayable
 
 __all__ = ["Case", "explorer_schedules", "sampled_schedules", "hypothesis_schedules", "regression_schedules",
            "ScheduleRun", "run_schedules", "FULL", "SAMPLED"]
@@ -127,8 +127,8 @@ def _go_params(draw: st.DrawFn, target: str) -> Params:
 def hypothesis_schedules(target: str, kind: str, n: int, seed: int = 0,
                          model: type[Model] = Model) -> list[Case]:
     """``n`` cases drawn by the fuzz engine's strategies (``kind``: choices or pct), with the schedule each ran."""
-    from properties.scenarios import MAX_STEP, Bursts, choices, pct_plans, scenarios
     from properties.pct import PCT
+    from properties.scenarios import MAX_STEP, Bursts, choices, pct_plans, scenarios
 
     out: list[Case] = []
 

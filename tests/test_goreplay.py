@@ -1,0 +1,104 @@
+"""Schedule replay on the real Go code (properties/conformance/goreplay*.py): issue 16 parts 1 and 2."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from model.params import Params
+from model.tracefile import load
+from model.variants import resolve
+from properties.conformance.driver import DriverError
+from properties.conformance.goreplay import SHARED_ACCESSES, GoReplayer, instrumented_source, replay_both
+from properties.conformance.goschedules import run_schedules
+from properties.conformance.gosource import sync_source
+
+pytestmark = pytest.mark.conformance
+
+ROOT = Path(__file__).resolve().parents[1]
+_EFFECTS = {"atomic_load", "atomic_store", "atomic_add", "atomic_cas", "plain_read", "plain_write"}
+
+
+def _model_shared_labels() -> set[str]:
+    """Every non-silent poolqueue.go label model/poolqueue.py yields (read from its source)."""
+    tree = ast.parse((ROOT / "model" / "poolqueue.py").read_text())
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _EFFECTS:
+            if any(k.arg == "silent" and isinstance(k.value, ast.Constant) and k.value.value for k in node.keywords):
+                continue
+            for a in node.args:
+                if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.startswith("poolqueue.go:"):
+                    out.add(a.value)
+    return out
+
+
+def test_hooks_are_the_models_21_shared_accesses() -> None:
+    labels = {h.label for h in SHARED_ACCESSES}
+    assert len(SHARED_ACCESSES) == 21
+    assert labels == _model_shared_labels()
+
+
+def test_rewriter_hooks_every_access_of_the_installed_source() -> None:
+    src = instrumented_source()
+    for h in SHARED_ACCESSES:
+        assert f"pcWait({h.id})" in src, h.label
+    assert "package main" in src and "var dequeueLimit = pcDequeueLimit" in src
+
+
+def test_rewriter_refuses_a_source_without_a_hooked_statement() -> None:
+    text = sync_source("poolqueue.go").replace("slot.val = nil", "slot.val = unsafe.Pointer(nil)", 1)
+    with pytest.raises(DriverError, match="slot.val = nil"):
+        instrumented_source(text)
+
+
+def test_reference_agrees_with_go_on_every_e1_transition_and_samples() -> None:
+    res = run_schedules(samples=40, hypothesis=15, full=("E1",), sampled=("E5",), regressions=ROOT / "tests" / "regressions")
+    assert res.ok, "\n".join(str(m) for _, m in res.mismatches)
+    assert res.per_source["E1 (every transition)"]["schedules"] >= 300
+    assert res.per_source["E5 (40 sampled)"]["steps"] > 1000
+    assert res.per_source["hypothesis chain pct"]["schedules"] == 15
+    assert any(k.startswith("regression C2-chain-next-after-pop") for k in res.per_source)
+    assert res.steps > 8000
+
+
+def test_a_model_that_is_not_go_is_caught_at_its_first_differing_step() -> None:
+    """The model's push-no-typ-check against Go's unmodified code: the comparison must fail, at the typ load."""
+    cx = load(ROOT / "tests" / "regressions" / "D3-push-no-typ-check.json")
+    with GoReplayer() as g:
+        c = replay_both(g, cx.target, cx.scenario, cx.params, cx.schedule, resolve("push-no-typ-check"))
+    assert c.mismatch is not None and c.mismatch.step == 1
+    assert c.mismatch.go[1] == "poolqueue.go:pushHead: typ := atomic.LoadPointer(&slot.typ)"
+    assert "differ at step 1" in str(c.mismatch)
+
+
+def test_go_values_and_results_on_a_known_interleaving() -> None:
+    """push, then a popTail that takes the slot while a second push runs: Go's values, step by step."""
+    with GoReplayer() as g:
+        c = replay_both(g, "dequeue", "push push | tail", Params(size=2), [0, 0, 0, 0, 1, 1, 0])
+    assert c.mismatch is None
+    assert c.go_steps[3] == (0, "poolqueue.go:pushHead: d.headTail.Add(1 << dequeueBits)", 1 << 32)
+    assert c.go_steps[5][2] == [1 << 32, (1 << 32) + 1, True]
+    assert c.go_results == [[True, True], [[1, True]]]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "poolcheck", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=600)
+
+
+def test_replay_on_go_reproduces_a_mutant_counterexample() -> None:
+    p = _cli("replay", "tests/regressions/C2-chain-next-after-pop.json", "--on", "go")
+    assert p.returncode == 1, p.stderr
+    assert "reproduced on the real Go code: yes" in p.stdout
+    assert "pushed but never returned on Go: [1]" in p.stdout
+
+
+def test_replay_on_go_refuses_what_go_cannot_run() -> None:
+    p = _cli("replay", "tests/regressions/D2-push-no-typ-check.json", "--on", "go")
+    assert p.returncode == 2
+    assert "dequeueBits is the constant 32" in p.stderr and "Traceback" not in p.stderr
