@@ -40,7 +40,7 @@ from typing import Any
 from model.params import Params
 from model.tracefile import Counterexample
 from model.variants import Model, spec_of
-from poolcheck import artifacts, engine
+from poolcheck import artifacts, engine, manifest
 from poolcheck.common import EXIT
 from poolcheck.engine import Budget, ConfigRun, EngineResult, Verdict
 from poolcheck.engine.checked import checked_properties, order
@@ -284,7 +284,7 @@ SAMPLE_CONFIGS: list[tuple[str, str, Params]] = [
     ("pool", "put get get | put gc get", Params(gomaxprocs=2)),
     ("pool", "put gc gc get | put get", Params(gomaxprocs=1)),
 ]
-SAMPLE_RUNS = {"ci": 300, "thorough": 3000}
+SAMPLE_RUNS = {b: int(manifest.budget(b)["sample_runs"]) for b in BUDGETS}
 
 
 @stage("sample", "sample", "seeded random and PCT schedules of small scenarios, every run fully checked",
@@ -313,7 +313,7 @@ EXPLORE_CONFIGS: dict[str, list[tuple[str, str, str, Params]]] = {
         ("X9", "pool", "put get | procs=1 get | gc", Params(gomaxprocs=2)),
     ],
 }
-EXPLORE_MAX_STATES = {"ci": 400_000, "thorough": 5_000_000}
+EXPLORE_MAX_STATES = {b: int(manifest.budget(b)["explore_max_states"]) for b in BUDGETS}
 
 
 def explore_configs(budget: str) -> list[tuple[str, str, str, Params]]:
@@ -343,9 +343,16 @@ def explore_configs(budget: str) -> list[tuple[str, str, str, Params]]:
        module="proofs.explore")
 def explore_stage(ctx: Context, bar: Progress) -> StageResult:
     """The explore engine on the budget's configurations, each within EXPLORE_MAX_STATES."""
-    cfgs = [one_config(t, sc, p, f"{key}: {_config_name(t, sc, p)}") for key, t, sc, p in explore_configs(ctx.budget)]
+    chosen = explore_configs(ctx.budget)
+    cfgs = [one_config(t, sc, p, f"{key}: {_config_name(t, sc, p)}") for key, t, sc, p in chosen]
     max_states = EXPLORE_MAX_STATES[ctx.budget]
     res = engine.run("explore", ctx.variant, {"configs": cfgs}, Budget(ctx.budget, max_states=max_states), bar)
+    if ctx.is_reference:  # the manifest's exact counts: a scheduling point added or lost is a failure
+        drift = [manifest.count_mismatch(t, sc, p, True, run.coverage["states"], run.coverage["transitions"])
+                 for (_, t, sc, p), run in zip(chosen, res.configs) if run.coverage.get("complete")]
+        if any(drift):
+            res.notes[:0] = [d for d in drift if d]
+            res.verdict = Verdict.FAIL
     cov = res.coverage
     text = (f"{cov['states']:,} states, {cov['transitions']:,} transitions, max depth {cov['max_depth']}, "
             f"{len(cfgs)} configurations (max {max_states:,} states each)")
@@ -353,7 +360,7 @@ def explore_stage(ctx: Context, bar: Progress) -> StageResult:
 
 
 # -- stage: fuzz -----------------------------------------------------------------------------------------
-FUZZ_EXAMPLES = {"ci": 200, "thorough": 2000}
+FUZZ_EXAMPLES = {b: int(manifest.budget(b)["fuzz_examples"]) for b in BUDGETS}
 
 
 @stage("fuzz", "fuzz", "Hypothesis-drawn scenarios and schedules, shrunk (properties.fuzz)", module="properties.fuzz")

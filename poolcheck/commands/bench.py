@@ -6,8 +6,10 @@ import argparse
 import sys
 from typing import Any
 
+from model.variants import Model
 from poolcheck.common import UsageError, finish, variant_from
 from poolcheck.engine import Verdict
+from poolcheck.manifest import count_mismatch
 from poolcheck.progress import Progress
 from proofs.bench_configs import BENCH_CONFIGS, LADDER, BenchConfig, BenchRow, LadderRow, bench, by_name, ladder
 from proofs.explore_parallel import default_jobs
@@ -85,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             print(line)
             sys.stdout.flush()
 
+    drift: list[str] = []
     if args.ladder:
         n = args.jobs or default_jobs()
         say(_LHEAD)
@@ -109,6 +112,14 @@ def run(args: argparse.Namespace) -> int:
                          progress=lambda i: bar.update(states=i["states"], depth=i["depth"]))
         out["rows"] = [r.to_json() for r in rows]
         ok = all(r.verdict == "pass" for r in rows)
+        if model is Model:  # the manifest's exact counts (poolcheck/manifest.json): a lost scheduling point fails
+            by = {c.name: c for c in configs}
+            drift += [d for r in rows if r.complete and r.config in by
+                     for d in [count_mismatch(by[r.config].target, by[r.config].scenario, by[r.config].params,
+                                              r.reduction, r.states, r.transitions)] if d]
+            out["manifest_mismatches"] = drift
+            for d in drift:
+                say(f"MANIFEST {d}")
     if args.against_spin:
         from proofs.spin import HEAD as SPIN_HEAD
         from proofs.spin import against_spin
@@ -120,5 +131,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         spin_ok = True
     found = {str(r["verdict"]) for r in out.get("ladder", []) + out.get("rows", [])}
-    verdict = Verdict.FAIL if "fail" in found or not spin_ok else Verdict.PASS if ok else Verdict.INCOMPLETE
+    verdict = Verdict.FAIL if "fail" in found or not spin_ok or drift else Verdict.PASS if ok else Verdict.INCOMPLETE
     return finish(args, NAME, verdict, out, [])
