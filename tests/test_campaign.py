@@ -136,7 +136,7 @@ def test_fuzz_stage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     cx = load(Path(__file__).parent / "regressions" / "D3-push-no-typ-check.json")
     calls: dict[str, Any] = {}
 
-    def fuzz(targets: Any, examples: int, model: Any, seed: Any, out: Any, progress: Any) -> fz.FuzzResult:
+    def fuzz(targets: Any, examples: int, model: Any, seed: Any, out: Any, progress: Any, **kw: Any) -> fz.FuzzResult:
         calls.update(targets=targets, examples=examples, model=model, out=out)
         progress({"target": "dequeue", "search": "machine", "examples": 3, "violations": 0})
         return fz.FuzzResult("fail", [fz.FuzzViolation("D3", cx.message, "dequeue", "choices", cx, None, 4, 2, "x")],
