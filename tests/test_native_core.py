@@ -191,3 +191,34 @@ def test_explore_command_compact_is_exit_3_with_the_bound(capsys: pytest.Capture
                "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert rc == 3 and "P(some state omitted) <=" in out
+
+
+def test_the_expander_gives_the_search_states_to_a_caller_with_its_own_visited_set() -> None:
+    """The API a worker process can use: expansion and checks native, the visited set the caller's."""
+    from proofs.native.core import make_expander
+    c = by_name("E2")
+    w = build(c.target, c.scenario, c.params)
+    ref = Search(w, [], core="python")
+    ref.run()
+    s = Search(build(c.target, c.scenario, c.params), [], core="python")
+    ex = make_expander(s)
+    m0, g0, f0 = s.initial()
+    level = [ex.pack(m0, g0, s.sym.canon(f0))]
+    assert ex.unpack(level[0]) == (m0, g0, s.sym.canon(f0))
+    seen = set(level)
+    size = len(level[0])
+    depth = 0
+    while level:
+        succ, parents, moves = ex.expand(b"".join(level), len(seen) - len(level), depth)
+        assert len(parents) == 4 * len(moves) and len(succ) == size * len(moves)
+        nxt = []
+        for i in range(len(moves)):
+            st = succ[i * size:(i + 1) * size]
+            if st not in seen:
+                seen.add(st)
+                nxt.append(st)
+        level = nxt
+        depth += 1
+    assert len(seen) == ref.states == 2614
+    assert ex.stats()["transitions"] == ref.transitions and ex.stats()["terminal_states"] == ref.terminal_states
+    assert depth - 1 == ref.max_depth

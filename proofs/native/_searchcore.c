@@ -257,6 +257,8 @@ typedef struct {
     wset rpair; vec rpval;        /* footprint pairs -> racy */
     vec lidf;                     /* per lid: 1 finished, 2 started, 4 known */
     uint64_t fills, transitions, terminal_states;
+    vec *emit_states, *emit_parents, *emit_moves;  /* Expander: successors go here instead of the visited set */
+    uint64_t emit_idx0;
 } core;
 
 static void core_free(core *c) {
@@ -533,11 +535,12 @@ static int expand(core *c, const uint64_t *w, uint64_t idx, int depth) {
         /* Successors are stored after the loop, in thread order, their slots prefetched meanwhile. */
         encode(c, v->m2, (v->flags & T_GIND) ? g : v->g2, f2, succ[nsucc]);
         hs[nsucc] = hash_words(succ[nsucc], c->W);
-        if (c->compact) __builtin_prefetch(&c->fps.slots[mix64(hs[nsucc] ? hs[nsucc] : 1) & (c->fps.nslots - 1)]);
+        if (c->emit_states) ;
+        else if (c->compact) __builtin_prefetch(&c->fps.slots[mix64(hs[nsucc] ? hs[nsucc] : 1) & (c->fps.nslots - 1)]);
         else wset_prefetch(&c->states, hs[nsucc]);
         smove[nsucc++] = t;
     }
-    if (!c->compact) {
+    if (!c->compact && !c->emit_states) {
         /* Then the keys their home slots point at (most successors were seen before: the key compare). */
         for (int k = 0; k < nsucc; k++) {
             uint64_t sv = c->states.slots[hs[k] & (c->states.nslots - 1)];
@@ -545,8 +548,14 @@ static int expand(core *c, const uint64_t *w, uint64_t idx, int depth) {
                 __builtin_prefetch(wset_key(&c->states, (sv & 0xFFFFFFFFu) - 1));
         }
     }
-    for (int k = 0; k < nsucc; k++)
-        if (add_state(c, succ[k], hs[k], (int64_t)idx, smove[k]) < 0) goto done;
+    for (int k = 0; k < nsucc; k++) {
+        if (c->emit_states) {
+            uint32_t pos = (uint32_t)(idx - c->emit_idx0);
+            uint8_t mv = (uint8_t)smove[k];
+            if (vec_push(c->emit_states, succ[k], (size_t)c->W * 8) < 0 || vec_push(c->emit_parents, &pos, 4) < 0 ||
+                vec_push(c->emit_moves, &mv, 1) < 0) goto done;
+        } else if (add_state(c, succ[k], hs[k], (int64_t)idx, smove[k]) < 0) goto done;
+    }
     if (nplain > 1) {
         int any = 0;
         for (int a = 0; a < nplain && !any; a++)
@@ -597,6 +606,42 @@ static PyObject *getcb(PyObject *oracle, const char *name, int optional) {
     return r;
 }
 
+/* The core's shape and callbacks (c->n set); -1 with an exception set on error (then core_free). */
+static int core_setup(core *c, PyObject *oracle, PyObject *groups, int compact) {
+    c->W = (BASE + FW * c->n + 63) / 64;
+    c->KT = 2 + (16 * (c->n - 1) + 63) / 64;
+    c->compact = compact;
+    for (int t = 0; t < c->n; t++) c->group_of[t] = -1;
+    PyObject *gs = PySequence_Fast(groups, "groups must be a sequence");
+    if (!gs) return -1;
+    c->ngroups = (int)PySequence_Fast_GET_SIZE(gs);
+    for (int i = 0; i < c->ngroups && i < MAXT; i++) {
+        PyObject *gr = PySequence_Fast(PySequence_Fast_GET_ITEM(gs, i), "a group must be a sequence");
+        if (!gr) { Py_DECREF(gs); return -1; }
+        c->glen[i] = (int)PySequence_Fast_GET_SIZE(gr);
+        for (int k = 0; k < c->glen[i] && k < MAXT; k++) {
+            long t = PyLong_AsLong(PySequence_Fast_GET_ITEM(gr, k));
+            if (t < 0 || t >= c->n) {
+                Py_DECREF(gr); Py_DECREF(gs);
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad thread in a symmetry group");
+                return -1;
+            }
+            c->gmem[i][k] = (int)t;
+            c->group_of[t] = i;
+        }
+        Py_DECREF(gr);
+    }
+    Py_DECREF(gs);
+    if (!(c->fill = getcb(oracle, "fill", 0)) || !(c->lid_info = getcb(oracle, "lid_info", 0)) ||
+        !(c->state_check = getcb(oracle, "state_check", 0)) || !(c->terminal = getcb(oracle, "terminal", 0)) ||
+        !(c->racy = getcb(oracle, "racy", 0)) || !(c->races = getcb(oracle, "races", 0)) ||
+        !(c->record = getcb(oracle, "record", 0)) || !(c->stuck = getcb(oracle, "stuck", 0)) ||
+        !(c->progress = getcb(oracle, "progress", 1))) { return -1; }
+    if ((compact ? fpset_init(&c->fps) : wset_init(&c->states, c->W)) < 0 || wset_init(&c->trans, c->KT) < 0 ||
+        wset_init(&c->scheck, 1) < 0 || wset_init(&c->term, 1) < 0 || wset_init(&c->rpair, 1) < 0) return -1;
+    return 0;
+}
+
 static PyObject *search(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"oracle", "groups", "m0", "g0", "fields0", "max_states", "compact",
                              "progress_every", NULL};
@@ -623,39 +668,9 @@ static PyObject *search(PyObject *self, PyObject *args, PyObject *kw) {
         if (PyErr_Occurred()) { Py_DECREF(seq); return NULL; }
     }
     Py_DECREF(seq);
-    c.W = (BASE + FW * c.n + 63) / 64;
-    c.KT = 2 + (16 * (c.n - 1) + 63) / 64;
-    c.compact = compact;
-    for (int t = 0; t < c.n; t++) c.group_of[t] = -1;
-    PyObject *gs = PySequence_Fast(groups, "groups must be a sequence");
-    if (!gs) return NULL;
-    c.ngroups = (int)PySequence_Fast_GET_SIZE(gs);
-    for (int i = 0; i < c.ngroups && i < MAXT; i++) {
-        PyObject *gr = PySequence_Fast(PySequence_Fast_GET_ITEM(gs, i), "a group must be a sequence");
-        if (!gr) { Py_DECREF(gs); return NULL; }
-        c.glen[i] = (int)PySequence_Fast_GET_SIZE(gr);
-        for (int k = 0; k < c.glen[i] && k < MAXT; k++) {
-            long t = PyLong_AsLong(PySequence_Fast_GET_ITEM(gr, k));
-            if (t < 0 || t >= c.n) {
-                Py_DECREF(gr); Py_DECREF(gs);
-                if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad thread in a symmetry group");
-                return NULL;
-            }
-            c.gmem[i][k] = (int)t;
-            c.group_of[t] = i;
-        }
-        Py_DECREF(gr);
-    }
-    Py_DECREF(gs);
-    if (!(c.fill = getcb(oracle, "fill", 0)) || !(c.lid_info = getcb(oracle, "lid_info", 0)) ||
-        !(c.state_check = getcb(oracle, "state_check", 0)) || !(c.terminal = getcb(oracle, "terminal", 0)) ||
-        !(c.racy = getcb(oracle, "racy", 0)) || !(c.races = getcb(oracle, "races", 0)) ||
-        !(c.record = getcb(oracle, "record", 0)) || !(c.stuck = getcb(oracle, "stuck", 0)) ||
-        !(c.progress = getcb(oracle, "progress", 1))) { core_free(&c); return NULL; }
+    if (core_setup(&c, oracle, groups, compact) < 0) { core_free(&c); return NULL; }
     PyObject *result = NULL;
     uint64_t w[MAXW];
-    if ((compact ? fpset_init(&c.fps) : wset_init(&c.states, c.W)) < 0 || wset_init(&c.trans, c.KT) < 0 ||
-        wset_init(&c.scheck, 1) < 0 || wset_init(&c.term, 1) < 0 || wset_init(&c.rpair, 1) < 0) goto out;
     encode(&c, m0, g0, f0, w);
     if (add_state(&c, w, hash_words(w, c.W), -1, -1) < 0) goto out;
     int depth = 0, max_depth = 0, budget_hit = 0;
@@ -716,6 +731,142 @@ out:
     return result;
 }
 
+/* ---- Expander: the core's expansion for a caller that keeps its own visited set (a worker process) ---- */
+typedef struct {
+    PyObject_HEAD
+    core c;
+    int ready;
+} Expander;
+
+static void Expander_dealloc(Expander *self) {
+    if (self->ready) core_free(&self->c);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int Expander_init(Expander *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"oracle", "groups", "nthreads", NULL};
+    PyObject *oracle, *groups;
+    int n;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOi", kwlist, &oracle, &groups, &n)) return -1;
+    if (self->ready) { core_free(&self->c); self->ready = 0; }
+    memset(&self->c, 0, sizeof self->c);
+    if (n < 1 || n > MAXT) {
+        PyErr_Format(PyExc_ValueError, "the compiled core handles 1 to %d threads, not %d", MAXT, n);
+        return -1;
+    }
+    self->c.n = n;
+    self->ready = 1;
+    return core_setup(&self->c, oracle, groups, 0);
+}
+
+static PyObject *Expander_expand(Expander *self, PyObject *args) {
+    Py_buffer buf;
+    unsigned long long idx0;
+    int depth;
+    if (!self->ready) { PyErr_SetString(PyExc_RuntimeError, "Expander not initialised"); return NULL; }
+    if (!PyArg_ParseTuple(args, "y*Ki", &buf, &idx0, &depth)) return NULL;
+    core *c = &self->c;
+    size_t sw = (size_t)c->W * 8;
+    if (buf.len % (Py_ssize_t)sw) {
+        PyBuffer_Release(&buf);
+        PyErr_Format(PyExc_ValueError, "states must be a multiple of %zu bytes", sw);
+        return NULL;
+    }
+    vec out = {0}, par = {0}, mv = {0};
+    c->emit_states = &out; c->emit_parents = &par; c->emit_moves = &mv; c->emit_idx0 = idx0;
+    uint64_t w[MAXW], n = (uint64_t)buf.len / sw;
+    int bad = 0;
+    for (uint64_t i = 0; i < n && !bad; i++) {
+        memcpy(w, (const char *)buf.buf + i * sw, sw);
+        bad = expand(c, w, idx0 + i, depth) < 0;
+    }
+    c->emit_states = c->emit_parents = c->emit_moves = NULL;
+    PyBuffer_Release(&buf);
+    PyObject *r = bad ? NULL : Py_BuildValue("(y#y#y#)", out.p ? out.p : "", (Py_ssize_t)out.len,
+                                             par.p ? par.p : "", (Py_ssize_t)par.len, mv.p ? mv.p : "",
+                                             (Py_ssize_t)mv.len);
+    vec_free(&out); vec_free(&par); vec_free(&mv);
+    return r;
+}
+
+static PyObject *Expander_pack(Expander *self, PyObject *args) {
+    unsigned long long m, g;
+    PyObject *fields;
+    if (!self->ready) { PyErr_SetString(PyExc_RuntimeError, "Expander not initialised"); return NULL; }
+    if (!PyArg_ParseTuple(args, "KKO", &m, &g, &fields)) return NULL;
+    PyObject *seq = PySequence_Fast(fields, "fields must be a sequence");
+    if (!seq) return NULL;
+    if (PySequence_Fast_GET_SIZE(seq) != self->c.n) {
+        Py_DECREF(seq);
+        PyErr_Format(PyExc_ValueError, "%d fields expected", self->c.n);
+        return NULL;
+    }
+    uint64_t f[MAXT], w[MAXW];
+    for (int t = 0; t < self->c.n; t++) {
+        f[t] = PyLong_AsUnsignedLongLong(PySequence_Fast_GET_ITEM(seq, t)) & FMASK;
+        if (PyErr_Occurred()) { Py_DECREF(seq); return NULL; }
+    }
+    Py_DECREF(seq);
+    encode(&self->c, m & MMASK, g & GMASK, f, w);
+    return PyBytes_FromStringAndSize((const char *)w, (Py_ssize_t)self->c.W * 8);
+}
+
+static PyObject *Expander_unpack(Expander *self, PyObject *args) {
+    Py_buffer buf;
+    if (!self->ready) { PyErr_SetString(PyExc_RuntimeError, "Expander not initialised"); return NULL; }
+    if (!PyArg_ParseTuple(args, "y*", &buf)) return NULL;
+    if (buf.len != (Py_ssize_t)self->c.W * 8) {
+        PyBuffer_Release(&buf);
+        PyErr_Format(PyExc_ValueError, "a state is %d bytes", self->c.W * 8);
+        return NULL;
+    }
+    uint64_t w[MAXW], m, g, f[MAXT];
+    memcpy(w, buf.buf, (size_t)buf.len);
+    PyBuffer_Release(&buf);
+    decode(&self->c, w, &m, &g, f);
+    PyObject *fl = PyList_New(self->c.n);
+    if (!fl) return NULL;
+    for (int t = 0; t < self->c.n; t++) {
+        PyObject *x = PyLong_FromUnsignedLongLong(f[t]);
+        if (!x) { Py_DECREF(fl); return NULL; }
+        PyList_SET_ITEM(fl, t, x);
+    }
+    return Py_BuildValue("(KKN)", (unsigned long long)m, (unsigned long long)g, fl);
+}
+
+static PyObject *Expander_stats(Expander *self, PyObject *Py_UNUSED(ignored)) {
+    core *c = &self->c;
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:i}", "transitions", (unsigned long long)c->transitions,
+                         "terminal_states", (unsigned long long)c->terminal_states,
+                         "fills", (unsigned long long)c->fills, "table_entries", (unsigned long long)c->trans.n,
+                         "table_bytes", (unsigned long long)(wset_bytes(&c->trans) + c->tvals.cap),
+                         "words_per_state", c->W);
+}
+
+static PyMethodDef Expander_methods[] = {
+    {"expand", (PyCFunction)Expander_expand, METH_VARARGS,
+     "expand(states, idx0, depth) -> (successors, parents, moves)\n"
+     "Expand packed states (state i has index idx0 + i for the oracle's records): every check of the search,\n"
+     "and the canonical successors in order, with the position of their parent in ``states`` (uint32) and\n"
+     "the move (uint8). No visited set: the caller keeps its own."},
+    {"pack", (PyCFunction)Expander_pack, METH_VARARGS, "pack(m, g, fields) -> bytes: one packed state"},
+    {"unpack", (PyCFunction)Expander_unpack, METH_VARARGS, "unpack(state) -> (m, g, fields)"},
+    {"stats", (PyCFunction)Expander_stats, METH_NOARGS, "transitions, terminal states, fills, table size"},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject ExpanderType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "proofs.native._searchcore.Expander",
+    .tp_basicsize = sizeof(Expander),
+    .tp_dealloc = (destructor)Expander_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Expander(oracle, groups, nthreads): the compiled core's expansion, its transition table kept "
+              "across calls",
+    .tp_methods = Expander_methods,
+    .tp_init = (initproc)Expander_init,
+    .tp_new = PyType_GenericNew,
+};
+
 static PyMethodDef methods[] = {
     {"search", (PyCFunction)(void (*)(void))search, METH_VARARGS | METH_KEYWORDS,
      "search(oracle, groups, m0, g0, fields0, max_states=0, compact=False, progress_every=0.25) -> dict\n"
@@ -727,7 +878,12 @@ static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_searchcore",
                                     NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__searchcore(void) {
+    if (PyType_Ready(&ExpanderType) < 0) return NULL;
     PyObject *m = PyModule_Create(&moddef);
+    if (m && PyModule_AddObjectRef(m, "Expander", (PyObject *)&ExpanderType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
     if (m && (PyModule_AddIntConstant(m, "T_EN", T_EN) < 0 || PyModule_AddIntConstant(m, "T_CRASH", T_CRASH) < 0 ||
               PyModule_AddIntConstant(m, "T_DEP", T_DEP) < 0 ||
               PyModule_AddIntConstant(m, "T_GDEP", T_GDEP) < 0 || PyModule_AddIntConstant(m, "T_GIND", T_GIND) < 0 || PyModule_AddIntConstant(m, "MAX_THREADS", MAXT) < 0)) {

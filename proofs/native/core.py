@@ -8,6 +8,14 @@ is the same; tests/test_native_core.py compares the two cores). It fills
 the search's result attributes, ``parent``/``move`` included, so
 proofs/explore_cx.py builds counterexamples as for the Python core.
 
+``make_expander(search)`` gives the core's expansion without its visited
+set, for a caller that keeps its own (a worker of a parallel search):
+``Expander.expand(states, idx0, depth)`` takes packed states (``pack``,
+``unpack``; ``words_per_state`` 64-bit words each), runs every check of the
+search on them (records go to ``search`` with index idx0 + i) and returns
+their canonical successors, each with its parent's position in the batch
+and its move; the transition table persists across calls.
+
 ``compact=True`` is hash compaction: the visited set keeps a 64-bit
 fingerprint per state instead of the state (and the frontier only the
 current and next levels), so two states whose fingerprints collide are
@@ -22,12 +30,13 @@ from __future__ import annotations
 import time
 from array import array
 from dataclasses import dataclass
+from typing import Any
 
 from proofs.explore_search import Search
 from proofs.native import module
 from proofs.native.oracle import Oracle
 
-__all__ = ["run_native", "NativeStats", "omission_bound"]
+__all__ = ["run_native", "make_expander", "NativeStats", "omission_bound"]
 
 
 @dataclass
@@ -96,3 +105,8 @@ def run_native(search: Search, compact: bool = False) -> NativeStats:
     return NativeStats(int(out["state_bytes"]), int(out["peak_state_bytes"]), int(out["table_bytes"]),
                        int(out["table_entries"]), int(out["fills"]), int(out["words_per_state"]), compact,
                        int(out["states"]))
+
+
+def make_expander(search: Search) -> Any:
+    """A ``_searchcore.Expander`` over ``search``'s world (see the module docstring)."""
+    return module().Expander(Oracle(search), search.sym.groups, search.nthreads)
