@@ -3,6 +3,13 @@
 Python integers are unbounded; Go's are not. Every wrap-around the Go code
 relies on goes through one of these helpers so that it can be found by grep
 and proved about (proofs/lemmas.py, proofs/contracts.py).
+
+Widths: poolDequeue's head and tail are uint32 and headTail a uint64. The
+model reduces every index expression to the index width before using it
+(``uN(tail + 1, bits)`` where Go writes ``tail+1`` on a uint32) and the
+packed word to ``2 * bits``: with Go's ``dequeueBits = 32`` that is ``u32``
+and ``u64`` exactly (tests/test_widths.py checks the two agree). A smaller
+``bits`` scales both widths (model/poolqueue.py says why).
 """
 
 from __future__ import annotations

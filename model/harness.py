@@ -93,8 +93,12 @@ def _setup(mem: list[Any], gen: Gen[Any]) -> Any:
 
 
 def new_world(target: str, params: Params, model: type[Model] = Model, nprocs_max: int | None = None,
-              scenario: Scenario | None = None) -> World:
-    """An empty world of ``target``: the structure allocated, no thread programs yet."""
+              scenario: Scenario | None = None, nthreads: int | None = None) -> World:
+    """An empty world of ``target``: the structure allocated, no thread programs yet.
+
+    ``nthreads``: how many goroutines will run (pool: each gets its own New counter); default the
+    scenario's thread count (at least 1).
+    """
     params = params.validate(target)
     cfg = Cfg(model, params)
     mem = new_memory()
@@ -106,7 +110,8 @@ def new_world(target: str, params: Params, model: type[Model] = Model, nprocs_ma
     if target != "pool":
         raise ValueError(f"unknown target {target!r}")
     n = max(nprocs_max or 0, params.gomaxprocs)
-    rt = Runtime(_setup(mem, new_runtime(params.gomaxprocs, n)), n)
+    g = nthreads if nthreads is not None else max(len(sc.threads), 1)
+    rt = Runtime(_setup(mem, new_runtime(params.gomaxprocs, n, g)), n, g)
     pools = [_setup(mem, new_pool(f"p{i + 1}!" if params.pools > 1 else "p!", model.pool_fields()))
              for i in range(params.pools)]
     return World(target, sc, params, model, cfg, mem, [], pools[0], rt, pools)
@@ -117,7 +122,8 @@ def build(target: str, scenario: str | Scenario, params: Params | None = None,
     """Build the world for ``scenario`` (text or parsed) on ``model`` with ``params``.
 
     Values are unique tokens 1, 2, ... in scenario order (thread by thread);
-    ``push:nil`` pushes Go's nil. Raises ScenarioError or ParamError on bad input.
+    ``push:nil`` pushes Go's nil. New's objects are negative, numbered per
+    goroutine (model.pool.new_token). Raises ScenarioError or ParamError on bad input.
     """
     params = (params or Params()).validate(target)
     sc = scenario if isinstance(scenario, Scenario) else parse(target, scenario, model.multi_producer)
@@ -185,7 +191,7 @@ class Sequential:
 
     def __init__(self, target: str, params: Params | None = None, model: type[Model] = Model, threads: int = 4,
                  nprocs_max: int | None = None, record_trace: bool = False, track_races: bool = True) -> None:
-        self.world = new_world(target, params or Params(), model, nprocs_max)
+        self.world = new_world(target, params or Params(), model, nprocs_max, nthreads=threads)
         self.kernel = self.world.kernel(track_races=track_races, record_trace=record_trace)
         for _ in range(threads):
             self.kernel.spawn([])

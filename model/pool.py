@@ -8,11 +8,10 @@ well, each as a kernel effect.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from model.effects import (
-    ADD,
-    Effect,
     Gen,
     alloc,
     atomic_load,
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
     from model.variants.base import Cfg
 
 __all__ = ["Runtime", "Pool", "POOL_FIELDS", "POOL_ZERO", "LOCAL_FIELDS", "LOCAL_CELLS", "new_runtime", "new_pool", "gc",
-           "set_gomaxprocs", "pool_cleanup", "index_local"]
+           "set_gomaxprocs", "pool_cleanup", "index_local", "new_token", "new_calls"]
 
 
 # poolLocal = poolLocalInternal{private any; shared poolChain} + pad. The pad
@@ -49,32 +48,56 @@ POOL_ZERO: tuple[tuple[str, Any], ...] = (("local", None), ("localSize", 0), ("v
 class Runtime:
     """Addresses of the runtime state pool.go relies on.
 
-    allPoolsMu, allPools, oldPools (pool.go's globals); gomaxprocs; newSeq (a
-    counter that gives New's objects unique identities); numgc (completed GC
-    cycles, as runtime.MemStats.NumGC); pinned[i] (1 while
-    some goroutine has P i pinned: no preemption and no stop-the-world).
+    allPoolsMu, allPools, oldPools (pool.go's globals); gomaxprocs; numgc
+    (completed GC cycles, as runtime.MemStats.NumGC); pinned[i] (1 while
+    some goroutine has P i pinned: no preemption and no stop-the-world);
+    newSeq[g] (how many objects goroutine g's New calls have made: one cell per
+    goroutine, so that New's identities need no shared counter).
     """
 
-    FIELDS_HEAD = ("allPoolsMu", "allPools", "oldPools", "gomaxprocs", "newSeq", "numgc")
+    FIELDS_HEAD = ("allPoolsMu", "allPools", "oldPools", "gomaxprocs", "numgc")
 
-    def __init__(self, addr: int, nprocs_max: int) -> None:
+    def __init__(self, addr: int, nprocs_max: int, nthreads: int = 1) -> None:
         self.addr = addr
         self.all_pools_mu = addr
         self.all_pools = addr + 1
         self.old_pools = addr + 2
         self.gomaxprocs = addr + 3
-        self.new_seq = addr + 4
-        self.numgc = addr + 5
-        self.pinned = addr + 6
+        self.numgc = addr + 4
+        self.pinned = addr + 5
+        self.new_seq = self.pinned + nprocs_max   # newSeq[0]
         self.nprocs_max = nprocs_max
+        self.nthreads = nthreads
+
+    def new_seq_of(self, g: int) -> int:
+        """The address of goroutine g's newSeq cell."""
+        if not 0 <= g < self.nthreads:
+            raise ValueError(f"goroutine {g} called New, but the world was built for {self.nthreads} goroutine(s): "
+                             f"give new_world/Sequential enough threads")
+        return self.new_seq + g
 
 
-def new_runtime(gomaxprocs: int, nprocs_max: int) -> Gen[int]:
+def new_runtime(gomaxprocs: int, nprocs_max: int, nthreads: int = 1) -> Gen[int]:
     fields: tuple[tuple[str, Any], ...] = (("allPoolsMu", 0), ("allPools", ()), ("oldPools", ()),
-                                           ("gomaxprocs", gomaxprocs), ("newSeq", 0), ("numgc", 0))
+                                           ("gomaxprocs", gomaxprocs), ("numgc", 0))
     fields += tuple((f"pinned[{i}]", 0) for i in range(nprocs_max))
+    fields += tuple((f"newSeq[{g}]", 0) for g in range(nthreads))
     rt: int = yield alloc(fields, "runtime!", "runtime")
     return rt
+
+
+def new_token(g: int, k: int, nthreads: int) -> int:
+    """The identity of goroutine g's k-th New object (k = 0, 1, ...) among ``nthreads`` goroutines.
+
+    -(1 + g + nthreads*k): unique across goroutines, negative (Put's tokens are positive) and independent
+    of the interleaving; with one goroutine -1, -2, ... (the conformance driver numbers New's objects so).
+    """
+    return -(1 + g + nthreads * k)
+
+
+def new_calls(mem: Sequence[Any], rt: Runtime) -> int:
+    """How many times New has been called, by every goroutine."""
+    return sum(int(mem[rt.new_seq + g]) for g in range(rt.nthreads))
 
 
 def new_pool(name: str = "p", fields: tuple[tuple[str, Any], ...] = POOL_ZERO) -> Gen[int]:
@@ -139,17 +162,20 @@ class Pool:
         yield proc_unpin(self.rt.pinned + self._pid, _UNPIN_LABEL[caller])
 
     def new(self) -> Gen[Any]:
-        """``p.New()``: a fresh object, identified by a negative token.
+        """``p.New()``: a fresh object, identified by a negative token (new_token).
 
-        DEVIATION: allocation is bookkeeping, not a shared access (silent).
-        The identity counter newSeq is bumped with an atomic add, not a plain
-        read and write: two goroutines calling New are not synchronised in Go
-        and need not be, and plain accesses to the model's counter were
-        reported as a data race (P8) on the reference. The price is a
-        happens-before edge between New calls that Go does not have.
+        DEVIATION: allocation is bookkeeping, not a shared access: each
+        goroutine numbers its own New objects in its own cell newSeq[g], which
+        no other goroutine touches (silent plain accesses). Two New calls are
+        unrelated in Go, so the model adds no synchronisation between them: a
+        shared counter (an atomic add) would order every New after the
+        earlier ones, a happens-before edge Go does not have, and could hide a
+        missing Put->Get ordering (P8).
         """
-        seq = yield Effect(ADD, self.rt.new_seq, 1, (1 << 64) - 1, "pool.go:Get: x = p.New()", True)
-        return -int(seq)
+        cell = self.rt.new_seq_of(self.home)
+        k = yield plain_read(cell, "pool.go:Get: x = p.New()", silent=True)
+        yield plain_write(cell, (k + 1,), "pool.go:Get: x = p.New()", silent=True)
+        return new_token(self.home, k, self.rt.nthreads)
 
     # -- pool.go ---------------------------------------------------------
     def put(self, x: Any) -> Gen[None]:

@@ -81,6 +81,15 @@ class PoolDequeue:
         self.prev = addr + 3  # poolChainElt only
 
     # -- pure helpers ----------------------------------------------------
+    # Widths: head and tail are uint32 and headTail is a uint64 in Go. Every
+    # index expression is reduced to the index width (uN(x, bits)) before it
+    # is used or packed, as Go's uint32 arithmetic does, and the packed word
+    # to 2 * bits; at bits = 32 these are exactly u32 and u64.
+    # DEVIATION: with dequeue_bits = b < 32 both widths scale (indices b bits,
+    # headTail 2b bits) instead of keeping Go's uint32/uint64 with a b-bit
+    # mask: then the word holds exactly two indices and head's carry leaves
+    # it, as at 32 bits, so the same states repeat (Go's ABA cases) and a
+    # small-b search explores the algebra of the 32-bit code.
     def unpack(self, ptrs: int) -> tuple[int, int]:
         """poolDequeue.unpack."""
         return _unpack(ptrs, self.bits)
@@ -155,7 +164,7 @@ class PoolDequeue:
 
             # Confirm tail and decrement head *before* reading the slot: that
             # takes back ownership of the slot from the consumers.
-            # DEVIATION: head-- wraps at 2^bits (uint32 in Go, bits = 32).
+            # head-- is uint32 arithmetic in Go (model/bits.py: index width).
             head = uN(head - 1, self.bits)
             ptrs2 = self.pack(head, tail)
             ok = yield atomic_cas(self.head_tail, ptrs, ptrs2, "poolqueue.go:popHead: d.headTail.CompareAndSwap(ptrs, ptrs2)")
@@ -187,7 +196,9 @@ class PoolDequeue:
 
             # Confirm head and tail (the check above was speculative) and
             # increment tail. If this succeeds we own the slot at tail.
-            ptrs2 = self.pack(head, tail + 1)
+            # tail+1 is uint32 arithmetic in Go: it wraps before pack sees it
+            # (so pack's tail&mask is redundant at Go's widths).
+            ptrs2 = self.pack(head, uN(tail + 1, self.bits))
             ok = yield atomic_cas(self.head_tail, ptrs, ptrs2, "poolqueue.go:popTail: d.headTail.CompareAndSwap(ptrs, ptrs2)")
             if ok:
                 vals = yield from self._vals("popTail")

@@ -125,9 +125,10 @@ def test_pool_victim_rotation_across_two_gcs() -> None:
 
 
 def test_pool_new_when_empty() -> None:
-    s = Sequential("pool", Params(with_new=True))
+    s = Sequential("pool", Params(with_new=True))   # 4 goroutines: goroutine 0's New objects are -1, -5, ...
     assert s.call(0, "get") == -1
-    assert s.call(0, "get") == -2
+    assert s.call(0, "get") == -5
+    assert s.call(1, "get") == -2
     s.call(0, "put", 5)
     assert s.call(0, "get") == 5
 

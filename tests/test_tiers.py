@@ -20,8 +20,14 @@ from model.variants import Model
 from model.variants.victim_tiers import VictimTiers0, VictimTiers1, VictimTiers2, tier_addrs
 from properties import invariants as inv
 from properties.checks import check_execution
-from properties.machines import PropertyViolation, machine_for
+from properties.machines import PoolMachine, PropertyViolation, machine_for
 from properties.specs import PoolSpec
+
+
+def _pool_machine(model: type[Model]) -> PoolMachine:
+    cls = machine_for("pool", model)
+    assert issubclass(cls, PoolMachine)
+    return cls()
 
 
 def _props(model: type[Model], scenario: str, params: Params | None = None) -> dict[str, str]:
@@ -36,7 +42,7 @@ def _props(model: type[Model], scenario: str, params: Params | None = None) -> d
 # -- a correct three-tier pool fails P3 only ----------------------------------------------------
 def test_three_tier_machine_reports_p3_not_p1() -> None:
     """put, gc, gc, get: the object is in victim2 and comes back; Go's P3 fails, P1 does not."""
-    m = machine_for("pool", VictimTiers2)()
+    m = _pool_machine(VictimTiers2)
     m.setup(Params())
     m.put(0, 7)
     m.gc()
@@ -193,7 +199,7 @@ def test_aliased_arrays_never_hand_an_object_out_twice() -> None:
 
 
 def test_aliasing_machine_reports_p11_not_p1() -> None:
-    m = machine_for("pool", CleanupKeepsLocal)()
+    m = _pool_machine(CleanupKeepsLocal)
     m.setup(Params())
     m.put(0, 1)
     m.gc()

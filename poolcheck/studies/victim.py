@@ -31,6 +31,7 @@ from typing import Any
 
 from model.harness import Sequential
 from model.params import Params
+from model.pool import new_calls
 from model.variants import Model, resolve
 from poolcheck.studies import md_table, pct
 from properties.invariants import Mem, pool_objects
@@ -180,9 +181,9 @@ def simulate(workload: Workload, interval: int, ticks: int, model: type[Model], 
     series: list[tuple[float, int]] = [(0.0, 0)]
     for t in range(ticks):
         d = workload.demand(t, interval)
-        seq0 = mem[rt.new_seq]
+        seq0 = new_calls(mem, rt)
         objs = [s.call(j % gomaxprocs, "get") for j in range(d)]
-        missed = mem[rt.new_seq] - seq0
+        missed = new_calls(mem, rt) - seq0
         for j, x in enumerate(objs):
             s.call(j % gomaxprocs, "put", x)
         # The study needs no history; Kernel.run_op scans it on every call.
