@@ -134,3 +134,28 @@ def test_each_witness_replays_on_the_reference_kernel_and_reaches_its_goal() -> 
 def test_procs_scenarios_declare_goals() -> None:
     found = witnesses("pool", parse("pool", "put procs=2 | put"), Params())
     assert {"pinslow-allocates", "gomaxprocs-change"} <= set(found)
+
+
+@pytest.mark.slow
+def test_random_scenarios_reach_every_declared_goal_with_and_without_reduction() -> None:
+    """Witnessed declarations are sound, and the op-context goals survive the live-variable reduction."""
+    import random
+
+    from test_explore_sweep import _scenario  # tests/ is on sys.path (pytest's rootdir-less test modules)
+
+    rng = random.Random(1)
+    checked = declared = 0
+    while checked < 40:
+        target = rng.choice(["dequeue", "chain", "pool"])
+        scenario, params = _scenario(rng, target)
+        on = explore(target, scenario, params, max_states=50_000)
+        if not on.complete:
+            continue
+        off = explore(target, scenario, params, reduction=False, max_states=300_000)
+        if not off.complete:
+            continue
+        checked += 1
+        declared += len(on.goals)
+        assert on.verdict == "pass" and not on.unreached_goals, on.summary()
+        assert on.goals == off.goals, (target, scenario, params)
+    assert declared > 40
