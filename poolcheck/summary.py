@@ -17,6 +17,7 @@ from pathlib import Path
 from model.tracefile import write_json_atomic, write_text_atomic
 from poolcheck.artifacts import display_path
 from poolcheck.campaign import FAIL, INCOMPLETE_S, NA, PASS, Campaign, Finding, StageResult, VariantRun
+from poolcheck.runs import report_folders
 from properties import catalog
 
 __all__ = ["write_all", "summary_md", "index_html", "junit_xml"]
@@ -144,6 +145,11 @@ def summary_md(c: Campaign) -> str:
                     lines.append(f"| `{cf.name}` | {cf.verdict} | " + " | ".join(
                         str(cf.coverage.get("cells", {}).get(e, "n/a")) for e in es) + " |")
                 lines.append("")
+    folders = report_folders(out)
+    if folders:
+        lines += ["## Folders of this run", "", f"Every report folder this run wrote ({len(folders)}):", ""]
+        lines += [f"- [{_rel(f, out)}]({_rel(f / 'report.md', out)})" for f in folders]
+        lines.append("")
     lines += ["## Timings", "", "| variant | stage | seconds |", "|---|---|---:|"]
     for run in c.runs:
         for s in run.stages:

@@ -54,8 +54,8 @@ def test_verify_on_a_mutant(small: None, tmp_path: Path, capsys: pytest.CaptureF
     assert rc == 1
     assert "FAIL" in out and "D3 (sample): value" in out
     for name in ("summary.md", "index.html", "junit.xml", "campaign.json"):
-        assert (tmp_path / name).is_file(), name
-    data = json.loads((tmp_path / "campaign.json").read_text())
+        assert (tmp_path / "latest" / name).is_file(), name
+    data = json.loads((tmp_path / "latest" / "campaign.json").read_text())
     assert data["verdict"] == "fail" and data["exit_status"] == 1
     props = {v["property"] for v in data["violations"]}
     assert {"D3", "D7"} <= props
@@ -64,14 +64,30 @@ def test_verify_on_a_mutant(small: None, tmp_path: Path, capsys: pytest.CaptureF
         cx = load(v["trace"])
         assert replay(cx).reproduced, v
         assert Path(v["report"]).is_file()
-    summary = (tmp_path / "summary.md").read_text()
+    summary = (tmp_path / "latest" / "summary.md").read_text()
     assert "| D3 no-lost | [✗ fail](D3-push-no-typ-check-" in summary
-    index = (tmp_path / "index.html").read_text()
+    index = (tmp_path / "latest" / "index.html").read_text()
     assert 'href="D3-push-no-typ-check-' in index and "/report.html" in index
-    suites = ET.parse(tmp_path / "junit.xml").getroot()
+    suites = ET.parse(tmp_path / "latest" / "junit.xml").getroot()
     assert suites.tag == "testsuites" and int(suites.get("failures", "0")) >= 2
     failure = suites.find(".//testcase[@name='D3 no-lost']/failure")
     assert failure is not None and "report:" in (failure.text or "")
+
+
+def test_each_run_has_its_own_dated_folder_and_latest_points_at_it(small: None, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["verify", "--variant", "push-no-typ-check", "--stage", "sample", "--out", str(tmp_path), "--json"]
+    assert main(argv) == 1
+    first = json.loads(capsys.readouterr().out)["run_folder"]
+    assert main(argv) == 1
+    second = json.loads(capsys.readouterr().out)["run_folder"]
+    runs = sorted((tmp_path / "runs").iterdir())
+    assert len(runs) == 2 and first != second and Path(second).parent == tmp_path / "runs"
+    assert (tmp_path / "latest").is_symlink() and (tmp_path / "latest").resolve() == Path(second).resolve()
+    summary = (tmp_path / "latest" / "summary.md").read_text()
+    folders = [p.name for p in Path(second).iterdir() if (p / "report.md").is_file()]
+    assert folders and "## Folders of this run" in summary
+    assert all(f"]({f}/report.md)" in summary for f in folders)
 
 
 def test_sampled_findings_are_shrunk(small: None, tmp_path: Path) -> None:

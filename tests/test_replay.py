@@ -19,7 +19,7 @@ C2 = REGRESSIONS / "C2-chain-next-after-pop.json"
 def test_replay_reproduces(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", str(D3)]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("REPRODUCED D3 on push-no-typ-check in 18 steps")
+    assert out.startswith("REPRODUCED D3 on push-no-typ-check, 18 steps in all: ")
 
 
 def test_replay_on_a_fix_holds(capsys: pytest.CaptureFixture[str]) -> None:

@@ -109,7 +109,10 @@ def _text(res: engine.EngineResult, traces: dict[str, str]) -> list[str]:
     for v in res.violations:
         note = "" if v.replayable else " (not reproduced by replay: see the trace's extra.not_replayable_because)"
         lines.append(f"{v.prop}: {v.message}")
-        lines.append(f"    shortest counterexample: {v.steps} steps; poolcheck replay {traces[v.prop]}{note}")
+        at = v.counterexample.violating_step if v.counterexample is not None else None
+        where = f", the violation at step {at} (as in report.md and trace.json)" if at is not None else ""
+        lines.append(f"    shortest counterexample: {v.steps} scheduling points{where}; poolcheck replay "
+                     f"{traces[v.prop]}{note}")
     cov = res.configs[0].coverage
     for g, ok in cov.get("goals", {}).items():
         if not ok:

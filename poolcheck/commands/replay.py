@@ -70,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
                    "steps": len(res.kernel.trace), "report": str(folder / "report.html") if folder else None})
         return VIOLATION if res.reproduced else OK
     if v is not None:
-        at = f" (step {v.step})" if v.step is not None else ""
-        print(f"REPRODUCED {cx.prop} on {variant} in {len(res.kernel.trace)} steps{at}: {v.message}")
+        step = v.step if v.step is not None else (cx.violating_step if other is None else None)
+        at = f", the violation at step {step} (as in the report)" if step is not None else ""
+        print(f"REPRODUCED {cx.prop} on {variant}, {len(res.kernel.trace)} steps in all{at}: {v.message}")
     else:
         extra = f"; the schedule diverged at entry {res.diverged_at} and was finished round-robin" \
             if res.diverged_at is not None else ""

@@ -1,8 +1,9 @@
 """poolcheck verify: the campaign (the README's main job).
 
-Runs every stage of poolcheck.campaign on the variant(s), with a progress bar
-per stage, and writes ``--out``/summary.md, index.html, junit.xml and
-campaign.json next to the counterexample folders. Exit status: 0 every
+Runs every stage of poolcheck.campaign on the variant(s), with a progress line
+per stage, and writes the run's own dated folder ``--out``/runs/<date>/
+(summary.md, index.html, junit.xml, campaign.json and the counterexample
+folders), then points ``--out``/latest at it (poolcheck.runs). Exit status: 0 every
 property holds, 1 a property is violated (or a mutant survived), 2 bad
 usage, 3 a stage ran out of budget (or its engine failed) before its stated
 coverage.
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 from model.variants import Model
-from poolcheck import campaign, summary
+from poolcheck import campaign, runs, summary
 from poolcheck.common import finish, load_variant
 
 NAME = "verify"
@@ -52,12 +53,15 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             print(_line(variant, res), flush=True)
 
-    c = campaign.run(models, budget=args.budget, out=args.out, seed=args.seed, only=args.stage, on_stage=on_stage)
+    run_dir = runs.new_run_dir(args.out)
+    c = campaign.run(models, budget=args.budget, out=run_dir, seed=args.seed, only=args.stage, on_stage=on_stage)
     paths = summary.write_all(c)
+    latest = runs.point_latest(args.out, run_dir)
     if c.interrupted:
         raise KeyboardInterrupt  # the summary says which stage was cut short; the command ends with 130
     obj = c.to_json()
     obj["files"] = {k: str(v) for k, v in paths.items()}
+    obj["run_folder"], obj["latest"] = str(run_dir), str(latest)
     lines = []
     for f in c.findings:
         where = f" -> {f.folder / 'report.html'}" if f.folder else ""
@@ -67,5 +71,6 @@ def run(args: argparse.Namespace) -> int:
     failed = [r.variant for r in c.runs if any(s.status == "fail" for s in r.stages)]
     named = ", ".join(failed) if failed else ", ".join(r.variant for r in c.runs)
     lines.append(f"{c.verdict.upper()} {named}: {len(c.findings)} violation(s), budget {c.budget}, "
-                 f"{c.seconds:.1f}s; summary {paths['summary']}, index {paths['index']}, junit {paths['junit']}")
+                 f"{c.seconds:.1f}s; summary {paths['summary']}, index {paths['index']}, junit {paths['junit']} "
+                 f"({latest} points at this run)")
     return finish(args, NAME, c.result, obj, lines)
