@@ -23,8 +23,10 @@ instead.
 Seeds make runs reproducible: the same (seed, targets, examples, variant)
 gives the same examples and the same counterexamples, whatever else the
 process has imported (properties.profiles.stable_generation). ``seed=None`` draws
-fresh randomness. No example database is used (``database=None``), so a run
-does not depend on earlier runs.
+fresh randomness. By default no example database is used, so a run does
+not depend on earlier runs; ``database=DIR`` shares failures between runs and
+parallel workers (``database_key``, ``_share``): its saved failures are
+replayed first, so a run with a database depends on what it holds.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, find, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import seed as hseed
+from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import NoSuchExample
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import get_state_machine_test
@@ -58,7 +61,7 @@ from properties.scenarios import Case, Outcome, counterexample, minimize, run_ca
 from properties.scenarios import cases as case_strategy
 
 __all__ = ["FuzzViolation", "FuzzResult", "fuzz", "search_cases", "search_machine", "SEARCHES", "TARGETS",
-           "fuzz_settings", "machine_counterexample", "machine_counterexamples"]
+           "fuzz_settings", "database_key", "machine_counterexample", "machine_counterexamples"]
 
 TARGETS = ("dequeue", "chain", "pool")
 SEARCHES = ("machine", "choices", "pct")
@@ -112,10 +115,66 @@ class FuzzResult:
                 "per_target": self.per_target, "violations": [v.to_json() for v in self.violations]}
 
 
-def fuzz_settings(examples: int, derandomize: bool = False) -> settings:
-    """Settings for a search outside pytest: no deadline, no database, every health check off."""
-    return settings(max_examples=examples, deadline=None, database=None, derandomize=derandomize,
+def fuzz_settings(examples: int, derandomize: bool = False, database: str | None = None) -> settings:
+    """Settings for a search outside pytest: no deadline, every health check off, and no example database
+    unless ``database`` names a directory (shared by parallel workers: see ``database_key``)."""
+    db = DirectoryBasedExampleDatabase(database) if database is not None else None
+    return settings(max_examples=examples, deadline=None, database=db, derandomize=derandomize,
                     suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False)
+
+
+def database_key(model: type[Model], target: str, search: str) -> bytes:
+    """The example-database key of one search on one variant.
+
+    Parallel workers (``poolcheck fuzz --jobs N --database DIR``) run the same
+    search under different seeds; with one key per (variant, target, search)
+    a failure one worker saved is replayed first by every search that starts
+    after it, in any worker (Hypothesis replays the database before it
+    generates), so it is found once and then everywhere.
+    """
+    return f"poolcheck-fuzz:{spec_of(model)}:{target}:{search}".encode()
+
+
+class _Found(Exception):
+    """Raised inside a shared search's test when the condition holds (as hypothesis.find does)."""
+
+
+def _share(test: Any, seed: int | None, key: bytes) -> None:
+    """Seed ``test`` and give it a database key, keeping its database.
+
+    ``hypothesis.seed`` (and ``find(random=...)``, which uses it) also sets the
+    database to None, so a seeded search can neither replay nor save shared
+    failures. This sets the same private attributes ``hypothesis.seed`` and
+    ``find`` set, minus the database override: the search generates exactly
+    what the seed says, after first replaying the database's entries for
+    ``key`` (Hypothesis' reuse phase), and saves what it finds under ``key``.
+    If a Hypothesis release renames these attributes the search stays seeded
+    only through Hypothesis' defaults and sharing still works; tests/
+    test_fuzz_sharing.py notices.
+    """
+    if seed is not None:
+        test._hypothesis_internal_use_seed = seed
+    test._hypothesis_internal_database_key = key
+
+
+def _find_shared(strategy: Any, condition: Callable[[Any], bool], sts: settings, rng: random.Random | None,
+                 key: bytes) -> Any:
+    """``hypothesis.find`` with a seed *and* an example database (see ``_share``)."""
+    last: list[Any] = []
+
+    @sts
+    @given(strategy)
+    def test(v: Any) -> None:
+        if condition(v):
+            last[:] = [v]
+            raise _Found
+
+    _share(test, rng.getrandbits(64) if rng is not None else None, key)
+    try:
+        test()
+    except _Found:
+        return last[0]
+    raise NoSuchExample(repr(condition))
 
 
 def _sub_seed(seed: int, *parts: str) -> int:
@@ -145,7 +204,8 @@ class _Clock:
 
 # -- scenario searches ------------------------------------------------------
 def search_cases(target: str, kind: str, model: type[Model] = Model, examples: int = 200, seed: int | None = 0,
-                 clock: _Clock | None = None, minimal: bool = True) -> tuple[int, Outcome | None, int]:
+                 clock: _Clock | None = None, minimal: bool = True,
+                 database: str | None = None) -> tuple[int, Outcome | None, int]:
     """Search concurrent cases of ``kind``; return (examples run, the shrunk failing outcome or None, examples to
     the first failure).
 
@@ -174,7 +234,11 @@ def search_cases(target: str, kind: str, model: type[Model] = Model, examples: i
     rng = random.Random(_sub_seed(seed, target, kind)) if seed is not None else None
     try:
         with stable_generation():
-            case = find(case_strategy(target, kind, model), fails, settings=fuzz_settings(examples), random=rng)
+            if database is None:
+                case = find(case_strategy(target, kind, model), fails, settings=fuzz_settings(examples), random=rng)
+            else:
+                case = _find_shared(case_strategy(target, kind, model), fails, fuzz_settings(examples, database=database),
+                                    rng, database_key(model, target, kind))
     except NoSuchExample:
         return n, None, 0
     o = run_case(case, model)
@@ -190,7 +254,7 @@ class _MachineFailure:
 
 
 def search_machine(target: str, model: type[Model] = Model, examples: int = 200, seed: int | None = 0,
-                   clock: _Clock | None = None) -> tuple[int, _MachineFailure | None, int]:
+                   clock: _Clock | None = None, database: str | None = None) -> tuple[int, _MachineFailure | None, int]:
     """Run ``target``'s state machine for ``examples`` examples; return (examples run, the shrunk failure or
     None, examples to the first failure)."""
     clock = clock or _Clock(None, time.monotonic())
@@ -215,8 +279,11 @@ def search_machine(target: str, model: type[Model] = Model, examples: int = 200,
         return m
 
     # get_state_machine_test accepts any factory (its docs: "anything which returns an instance").
-    test = get_state_machine_test(factory, settings=fuzz_settings(examples))  # type: ignore[arg-type]
-    if seed is not None:
+    test = get_state_machine_test(factory, settings=fuzz_settings(examples, database=database))  # type: ignore[arg-type]
+    if database is not None:
+        _share(test, _sub_seed(seed, target, "machine") if seed is not None else None,
+               database_key(model, target, "machine"))
+    elif seed is not None:
         test = hseed(_sub_seed(seed, target, "machine"))(test)
     lines: list[str] = []
     try:
@@ -290,12 +357,14 @@ def machine_counterexample(f: _MachineFailure, model: type[Model]) -> tuple[Coun
 # -- the whole run ----------------------------------------------------------
 def fuzz(targets: Sequence[str] = TARGETS, examples: int = 200, model: type[Model] = Model,
          seed: int | None = 0, out: Path | None = None,
-         progress: Callable[[dict[str, Any]], None] | None = None) -> FuzzResult:
+         progress: Callable[[dict[str, Any]], None] | None = None, database: str | None = None) -> FuzzResult:
     """Run every machine and scenario search on ``targets`` for ``model``; write counterexamples under ``out``.
 
     ``examples`` is the budget of each search (three per target). ``progress``
     is called after every example with a dict: target, search, examples (so far,
-    all searches), search_examples, violations, elapsed.
+    all searches), search_examples, violations, elapsed. ``database``: a
+    directory of Hypothesis examples shared with other runs (``database_key``);
+    its saved failures are replayed before anything is generated.
     """
     bad = [t for t in targets if t not in TARGETS]
     if bad:
@@ -311,11 +380,11 @@ def fuzz(targets: Sequence[str] = TARGETS, examples: int = 200, model: type[Mode
             ts = time.monotonic()
             found: list[FuzzViolation] = []
             if search == "machine":
-                n, mf, first = search_machine(target, model, examples, seed, clock)
+                n, mf, first = search_machine(target, model, examples, seed, clock, database)
                 if mf is not None:
                     found = _from_machine(target, mf, model, out, first)
             else:
-                n, outcome, first = search_cases(target, search, model, examples, seed, clock)
+                n, outcome, first = search_cases(target, search, model, examples, seed, clock, database=database)
                 if outcome is not None:
                     found = _from_outcome(target, search, outcome, model, out, first)
             if found:

@@ -1,6 +1,7 @@
 """The fuzz engine: Hypothesis state machines and concurrent scenario searches (properties.fuzz).
 
-config: ``{"targets": ["dequeue", ...], "seed": 0 | null}``; budget.examples: examples per search
+config: ``{"targets": ["dequeue", ...], "seed": 0 | null, "database": DIR | null}`` (a Hypothesis example
+database shared by parallel workers: properties.fuzz.database_key); budget.examples: examples per search
 (default 200 on ci, 2000 thorough). Counterexamples come back as data; the driver saves them.
 """
 
@@ -37,7 +38,7 @@ class FuzzEngine:
             progress.update(min(d["examples"], total), target=d["target"], search=d["search"],
                             violations=d["violations"])
         t0 = time.monotonic()
-        res = fuzz(targets, examples, model, config.get("seed", 0), None, feed)
+        res = fuzz(targets, examples, model, config.get("seed", 0), None, feed, database=config.get("database"))
         violations = [Violation(v.prop, v.message, None, v.counterexample, f"{v.target} {v.search}",
                                 res.time_to_first_violation, v.counterexample is not None,
                                 {"target": v.target, "search": v.search, "operations": v.length,
