@@ -33,6 +33,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="instead: run the model and the real poolqueue.go (instrumented) on the same schedules: every "
                         "transition of E1-E2, --samples of E3-E5, --examples Hypothesis/PCT cases per target and kind, "
                         "tests/regressions; exit 1 on the first differing step, value or result")
+    p.add_argument("--pool-stress", action="store_true",
+                   help="instead: run the real sync.Pool with GOMAXPROCS 2, 4, 8 under stress (--stress-ops each) and "
+                        "check P1/P2 from the outside")
+    p.add_argument("--stress-ops", type=int, default=100_000, help="with --pool-stress: operations per setting")
     p.add_argument("--samples", type=int, default=1000, help="with --schedules: random schedules per E3-E5 (default 1000)")
 
 
@@ -94,6 +98,14 @@ def run(args: argparse.Namespace) -> int:
     if bad or not targets:
         raise UsageError(f"--targets {args.targets!r}: use a comma-separated list of {', '.join(conf.TARGETS)}")
     model = variant_from(args)
+    if args.pool_stress:
+        from properties.conformance.goreplay_cli import pool_stress_command
+        if args.stress_ops < 1:
+            raise UsageError(f"--stress-ops must be at least 1, not {args.stress_ops}")
+        try:
+            return pool_stress_command(args.stress_ops, (2, 4, 8), args.json)
+        except (conf.GoNotFound, conf.DriverError) as e:
+            raise UsageError(str(e).splitlines()[0]) from None
     if args.schedules:
         from properties.conformance.goreplay_cli import schedules_command
         try:

@@ -180,3 +180,22 @@ def mutant_table() -> list[dict[str, Any]]:
                     "result": "yes" if rep.reproduced else "no"})
         rows.append(row)
     return rows
+
+
+def pool_stress_command(ops: int, procs: tuple[int, ...], as_json: bool, mutant: str | None = None) -> int:
+    """``poolcheck conform --pool-stress``: the real sync.Pool at each GOMAXPROCS, P1/P2 checked from the outside."""
+    from properties.conformance.gopool_stress import stress
+
+    rows = [stress(n, ops, mutant) for n in procs]
+    ok = all(r.ok for r in rows)
+    if as_json:
+        print(json.dumps({"pool_stress": [r.data for r in rows], "mutant": mutant, "verdict": "pass" if ok else "fail"}))
+        return OK if ok else VIOLATION
+    for r in rows:
+        d = r.data
+        print(f"GOMAXPROCS={d['procs']:<2} {d['goroutines']:>3} goroutines {d['ops']:>8} ops: {d['gets']} Get "
+              f"({d['reused']} reused, {d['news']} New), {d['puts']} Put, {d['gcs']} GC; P1 duplicates "
+              f"{d['p1_duplicates']}, P2 not Put or New {d['p2_not_put_or_new']}, nil with New {d['p2_nil_with_new']}")
+    print(f"{'PASS' if ok else 'FAIL'} real sync.Pool{' (' + mutant + ')' if mutant else ''} under stress: P1 and P2 "
+          f"{'hold' if ok else 'violated'}")
+    return OK if ok else VIOLATION
