@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Property", "CATALOG", "get", "ids"]
+__all__ = ["Property", "CATALOG", "TARGETS", "get", "ids", "checked_by_execution"]
+
+
+TARGETS = ("dequeue", "chain", "pool")
 
 
 @dataclass(frozen=True)
@@ -19,16 +22,25 @@ class Property:
     statement: str    # one sentence
     source: str       # the Go comment, memory-model rule or seed claim it comes from
     when: str         # state | step | terminal | history | static
+    also_in: tuple[str, ...] = ()   # other targets whose executions check it (a chain's dequeues: D1, D2, D6, D9)
+    by_execution: bool = True       # False: only a state machine or a static check decides it (P4, P10)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The scenario targets whose checked executions (properties.checks, the state invariants) report it."""
+        if not self.by_execution or self.when == "static":
+            return ()
+        return TARGETS if self.layer == "all" else (self.layer,) + self.also_in
 
 
 CATALOG: tuple[Property, ...] = (
     Property("D1", "packed-index", "dequeue",
              "unpack(pack(h, t)) == (h, t), and in every reachable state 0 <= (head - tail) mod 2^bits <= len(vals).",
-             "poolqueue.go: headTail packs together a 32-bit head index and a 32-bit tail index", "state"),
+             "poolqueue.go: headTail packs together a 32-bit head index and a 32-bit tail index", "state", ("chain",)),
     Property("D2", "slot-ownership", "dequeue",
              "Every slot in [tail, head) holds a value; a non-empty slot outside it is owned by an in-flight "
              "operation (at most one per in-flight operation on that dequeue).",
-             "poolqueue.go: Slots in the range [tail, head) are owned by consumers", "state"),
+             "poolqueue.go: Slots in the range [tail, head) are owned by consumers", "state", ("chain",)),
     Property("D3", "no-lost", "dequeue",
              "At quiescence, the values pushed successfully equal the values popped plus the contents, as multisets.",
              "poolqueue.go: poolDequeue is a lock-free fixed-size single-producer, multi-consumer queue", "terminal"),
@@ -40,7 +52,8 @@ CATALOG: tuple[Property, ...] = (
              "poolqueue.go: Another goroutine is still cleaning up the tail, so the queue is actually still full",
              "history"),
     Property("D6", "no-retention", "dequeue", "At quiescence every slot outside [tail, head) is zeroed.",
-             "poolqueue.go: it nils out unused slots to avoid unnecessary retention of objects", "terminal"),
+             "poolqueue.go: it nils out unused slots to avoid unnecessary retention of objects", "terminal",
+             ("chain",)),
     Property("D7", "race-free", "dequeue",
              "No two conflicting accesses to the dequeue (one a write, not both atomic) are unordered by "
              "happens-before.",
@@ -49,7 +62,7 @@ CATALOG: tuple[Property, ...] = (
              "poolqueue.go: dequeueNil is used in poolDequeue to represent interface{}(nil)", "terminal"),
     Property("D9", "progress", "dequeue",
              "A failed CompareAndSwap on headTail implies another thread changed headTail since this thread loaded it.",
-             "lock-freedom of poolDequeue", "history"),
+             "lock-freedom of poolDequeue", "history", ("chain",)),
     Property("C1", "push-never-fails", "chain", "poolChain.pushHead always stores its value.",
              "poolqueue.go: poolChain is a dynamically-sized version of poolDequeue", "terminal"),
     Property("C2", "no-lost", "chain",
@@ -88,7 +101,7 @@ CATALOG: tuple[Property, ...] = (
     Property("P4", "lookup-order", "pool",
              "Get looks in private, its own shared head, other Ps' tails from pid+1, the victim private of pid, "
              "victim tails from pid, then New.",
-             "pool.go: Get and getSlow", "history"),
+             "pool.go: Get and getSlow", "history", by_execution=False),
     Property("P5", "stw-cleanup", "pool", "poolCleanup never runs while a P is pinned.",
              "pool.go: Because the world is stopped, no pool user can be in a pinned section", "step"),
     Property("P6", "resize", "pool",
@@ -127,3 +140,8 @@ def get(pid: str) -> Property:
 def ids(layer: str | None = None) -> list[str]:
     """Every property id, or those of one layer (plus the ones for all layers)."""
     return [p.id for p in CATALOG if layer is None or p.layer in (layer, "all")]
+
+
+def checked_by_execution(target: str) -> list[str]:
+    """The property ids a checked execution of a ``target`` scenario reports, in catalog order."""
+    return [p.id for p in CATALOG if target in p.targets]

@@ -51,3 +51,11 @@ def test_a_mutant_changes_the_counts_and_the_check_says_so() -> None:
     msg = manifest.count_mismatch(e.target, e.scenario, e.params, True, states, transitions)
     assert (states, transitions) != (e.states, e.transitions) and "scheduling point was added or lost" in msg
     assert manifest.count_mismatch(e.target, e.scenario, e.params, True, e.states, e.transitions) == ""
+
+
+def test_the_catalog_says_which_targets_check_each_property() -> None:
+    """One source: the campaign's matrix cells come from the catalog's Property.targets."""
+    from properties.catalog import CATALOG, get
+    assert campaign.checked_by_execution("dequeue") == [p.id for p in CATALOG if "dequeue" in p.targets]
+    assert "chain" in get("D2").targets and "chain" not in get("D3").targets
+    assert get("P4").targets == () and get("P10").targets == () and len(get("G1").targets) == 3

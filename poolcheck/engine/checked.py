@@ -1,8 +1,7 @@
-"""Which property ids a checked execution covers, per target (the campaign's matrix cells).
+"""Which property ids a checked execution covers, per target: read from the catalog (properties/catalog.py).
 
-One list, used by every execution-based engine (sample, explore, fuzz): a
-checked execution (poolcheck.replay.check_all) reports faults, races, the
-final state, the history and the state invariants of its target's layer.
+Each catalog Property knows the targets whose executions check it
+(``Property.targets``); there is no second list here to keep in step.
 """
 
 from __future__ import annotations
@@ -10,12 +9,6 @@ from __future__ import annotations
 from properties import catalog
 
 __all__ = ["checked_properties", "order"]
-
-_EXECUTION = {
-    "dequeue": ("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "G1"),
-    "chain": ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "D1", "D2", "D6", "D9", "G1"),
-    "pool": ("P1", "P2", "P3", "P5", "P6", "P7", "P8", "P9", "P11", "G1"),
-}
 
 
 def order(pid: str) -> int:
@@ -25,5 +18,5 @@ def order(pid: str) -> int:
 
 
 def checked_properties(target: str) -> list[str]:
-    """The property ids a checked execution can report for ``target``, in catalog order."""
-    return sorted(set(_EXECUTION[target]), key=order)
+    """The property ids a checked execution (poolcheck.replay.check_all) can report for ``target``."""
+    return catalog.checked_by_execution(target)
