@@ -31,6 +31,7 @@ from model.poolqueue import TYP_NIL
 from model.tracefile import Counterexample, TraceFileError, history_json, step_json, write_text_atomic
 from model.variants import VariantError, resolve
 from poolcheck.replay import ReplayResult, replay
+from poolcheck.sarif import step_go_location
 from properties import catalog
 
 __all__ = ["Report", "Row", "Line", "BlockView", "Slot", "build_report", "render_folder", "compact_trace",
@@ -89,6 +90,7 @@ class Line:
     op_start: bool      # first step of its operation
     ret: str | None     # the operation's return value on its last step
     mark: str = ""      # "violation" | "involved" | ""
+    goline: str = ""    # the statement in the installed Go source, e.g. src/sync/poolqueue.go:81 ("" if none)
 
     @property
     def go(self) -> str:
@@ -760,7 +762,8 @@ def build_report(cx: Counterexample, trace_path: str = "trace.json") -> Report:
             lines.append(Line(s["index"], s["thread"], f, fn, stmt, s["effect"], s["location"],
                               _value_text(s, bits, names), bool(s["silent"]),
                               op_text.get(key, s["operation"]), start,
-                              _returned(s["operation"], s["returned"]) if s.get("op_done") else None, mark))
+                              _returned(s["operation"], s["returned"]) if s.get("op_done") else None, mark,
+                              step_go_location(s["go"])))
         lines[0].silent = False  # the first step of a row is its scheduling point
         rmark = "violation" if any(ln.mark == "violation" for ln in lines) else \
             "involved" if any(ln.mark for ln in lines) else ""

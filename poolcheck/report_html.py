@@ -136,6 +136,8 @@ def _line(ln: Line, show_fn: bool) -> str:
     title = f"step {ln.step}: {ln.file + ':' if ln.file else ''}{ln.func} · {ln.effect} {ln.location}".strip()
     cls = "go long" if len(ln.stmt) > 44 else "go"
     parts.append(f'<code class="{cls}" title="{_e(title)}">{_e(ln.stmt)}</code>')
+    if ln.goline:
+        parts.append(f'<span class="fn">{_e(ln.goline)}</span>')
     if "[" in ln.location:  # a slot, a poolLocal, a pinned flag: say which one
         parts.append(f'<span class="loc">{_e(ln.location)}</span>')
     if ln.value:

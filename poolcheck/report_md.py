@@ -33,6 +33,8 @@ def _row(rep: Report, r: Row) -> str:
         if ln.op_start:
             text += f"**{_cell(ln.op)}** "
         text += _code(ln.go)
+        if ln.goline:
+            text += f" <sub>{_cell(ln.goline)}</sub>"
         what = f"{ln.effect} {ln.location}".strip() if ln.location else ln.effect
         text += f" <sub>{_cell(what)}</sub>"
         if ln.value:
