@@ -10,6 +10,8 @@ only when an object sits in two distinct places, and then two Gets do.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from model.effects import Gen, alloc, plain_read, plain_write
@@ -20,6 +22,7 @@ from model.variants import Model
 from model.variants.victim_tiers import VictimTiers0, VictimTiers1, VictimTiers2, tier_addrs
 from properties import invariants as inv
 from properties.checks import check_execution
+from properties.fuzz import fuzz
 from properties.machines import PoolMachine, PropertyViolation, machine_for
 from properties.specs import PoolSpec
 
@@ -223,3 +226,18 @@ def test_tiers_1_is_the_reference_for_every_check() -> None:
     """The generic N-tier code with N = 1 and Go's code give the same verdicts (none) on the same runs."""
     for sc in ("put put gc get | get gc", "put | put gc get get"):
         assert _props(VictimTiers1, sc, Params(gomaxprocs=2)) == _props(Model, sc, Params(gomaxprocs=2)) == {}
+
+
+@pytest.mark.slow
+def test_fuzz_finds_only_p3_on_three_tiers(tmp_path: Path) -> None:
+    """Every search (machine, bursts, PCT) on victim-tiers-2: P3 or nothing, never P1/P6/P9/P11."""
+    res = fuzz(["pool"], 150, VictimTiers2, 0, tmp_path)
+    assert {v.prop for v in res.violations} <= {"P3"}
+    assert res.per_target["pool"]["machine"]["property"] == "P3"
+
+
+@pytest.mark.slow
+def test_fuzz_passes_the_other_tier_counts(tmp_path: Path) -> None:
+    for model in (VictimTiers0, VictimTiers1):
+        res = fuzz(["pool"], 150, model, 0, tmp_path)
+        assert res.verdict == "pass", [(v.prop, v.message) for v in res.violations]
