@@ -83,7 +83,7 @@ __all__ = ["BmcResult", "Goal", "GOALS", "Trace", "bmc", "initial_empty", "DEFAU
 
 DEFAULT_START = (1 << 32) - 2
 DEFAULT_RLIMIT = 400_000_000     # Z3 resource units per bounded check (see proofs/prove.py for the rows' budgets)
-L7_RLIMIT = 200_000_000          # per configuration for the translation lemma
+L7_RLIMIT = 40_000_000           # per configuration for the translation lemma (T = 3 uses 10.1M)
 
 
 @dataclass
@@ -529,6 +529,14 @@ def _shortest(u: _Unrolling, res: BmcResult, lo: int, hi: int, solver: Any, pref
     res.trace = _read_trace(u.cfg, model, u.states[: first + 1], u.inputs[:first],
                             u.x if u.start == "empty" else None, u.halt)
     res.message = f"{res.prop} fails after {first} steps: {E.PROPERTY_TEXT.get(res.prop or '', '')}"
+    if res.prop in ("D5-empty", "D5-full"):
+        st = u.states[first]
+        who = [j for j in range(u.cfg.nthreads)
+               if z3.is_true(model.eval(z3.And(E.failing_return(u.cfg, st, j), st[f"jus{j}"] == 0,
+                                               z3.Not(E.justified(u.cfg, st, j))), model_completion=True))]
+        what = "return empty" if res.prop == "D5-empty" else "return false"
+        res.message += (f"; in the last state, thread {', '.join(map(str, who))}'s next step would {what} although "
+                        f"no state since its operation began justifies it")
 
 
 def _goals(u: _Unrolling, depth: int, budget: Resources, start: str) -> dict[str, int | None]:

@@ -45,6 +45,7 @@ from model.bits import is_pow2
 from model.layout import ARCHES, pad, sizeof_pool_local, sizeof_pool_local_internal
 from model.params import Params
 from model.variants.base import Model
+from proofs.rlimit import Resources
 
 __all__ = ["LemmaResult", "LEMMAS", "run_lemmas", "lemma_names"]
 
@@ -59,12 +60,17 @@ class LemmaResult:
     prop: str
 
 
-def _check(claim: Any, names: dict[str, Any], timeout_ms: int = 20_000) -> tuple[str, str]:
+LEMMA_RLIMIT = 10_000_000   # Z3 resource units per query (deterministic; the largest lemma query uses 74,088)
+
+
+def _check(claim: Any, names: dict[str, Any], rlimit: int = LEMMA_RLIMIT) -> tuple[str, str]:
     """Prove ``claim`` (a Bool over the constants in ``names``): (result, model text or reason)."""
     s = z3.SolverFor("QF_BV")
-    s.set("timeout", timeout_ms)
+    budget = Resources(rlimit, "one lemma query")
     s.add(z3.Not(claim))
-    r = s.check()
+    r = budget.check(s, "the lemma's query")
+    if budget.exhausted:
+        return "unknown", budget.describe()
     if r == z3.unsat:
         return "proved", ""
     if r == z3.sat:
