@@ -8,7 +8,8 @@ from typing import Any
 
 from model.variants import spec_of
 from poolcheck import artifacts
-from poolcheck.common import INCOMPLETE, OK, VIOLATION, UsageError, add_common, emit_json, variant_from
+from poolcheck.common import OK, UsageError, add_common, finish, variant_from
+from poolcheck.engine import Verdict
 from poolcheck.progress import Progress
 from proofs.prove import BUDGETS, ProofResult, coverage, row_names, run_all
 
@@ -50,16 +51,17 @@ def run(args: argparse.Namespace) -> int:
     unexpected = [r for r in results if r.result == "proved" and r.expected == "counterexample"]
     secs = time.monotonic() - t0
     cov = coverage(results, model, args.only)
-    if args.json:
-        emit_json({"variant": spec_of(model), "budget": args.budget, "verdict": cov.verdict, "seconds": round(secs, 2),
-                   "results": [r.to_json() for r in results], "reports": reports, "coverage": cov.to_json()})
-    else:
+    if not args.json:
         _print(results, reports)
-        print("\n" + "\n".join(cov.lines))
-        print(f"{cov.verdict.upper()} {spec_of(model)}: {len(results)} rows, {cov.ran} checked, "
-              f"{cov.not_applicable} n/a, {len(violations)} violated, {len(incomplete) + len(unexpected)} incomplete, "
-              f"{secs:.1f}s ({args.budget} budget)")
-    return VIOLATION if cov.verdict == "fail" else INCOMPLETE if cov.verdict == "incomplete" else OK
+    # "partial" (every row that ran passed, some are n/a) is a pass of what ran; coverage.verdict keeps the word.
+    verdict = {"fail": Verdict.FAIL, "incomplete": Verdict.INCOMPLETE}.get(cov.verdict, Verdict.PASS)
+    payload = {"variant": spec_of(model), "budget": args.budget, "seconds": round(secs, 2),
+               "results": [r.to_json() for r in results], "reports": reports, "coverage": cov.to_json()}
+    return finish(args, NAME, verdict, payload, [
+        "\n" + "\n".join(cov.lines),
+        f"{cov.verdict.upper()} {spec_of(model)}: {len(results)} rows, {cov.ran} checked, {cov.not_applicable} n/a, "
+        f"{len(violations)} violated, {len(incomplete) + len(unexpected)} incomplete, {secs:.1f}s ({args.budget} "
+        f"budget)"])
 
 
 def _mark(r: ProofResult) -> str:
