@@ -14,7 +14,8 @@ from pathlib import Path
 from model.tracefile import from_kernel
 from model.variants import spec_of
 from poolcheck import artifacts
-from poolcheck.common import OK, VIOLATION, UsageError, emit_json, load_variant
+from poolcheck.common import UsageError, finish, load_variant
+from poolcheck.engine import Verdict
 from poolcheck.replay import load_trace, needs_trust, replay
 
 NAME = "replay"
@@ -62,27 +63,23 @@ def run(args: argparse.Namespace) -> int:
                             prop=cx.prop, message=v.message, engine=cx.engine, violating_step=v.step,
                             extra=dict(cx.extra, replayed_from=str(args.trace)))
         folder = artifacts.save(again, args.out)
-    if args.json:
-        emit_json({"trace": args.trace, "property": cx.prop, "variant": variant, "reproduced": res.reproduced,
-                   "message": v.message if v else None, "step": v.step if v else None,
-                   "diverged_at": res.diverged_at, "mismatches": res.mismatches, "note": res.note,
-                   "violations": [{"property": x.prop, "message": x.message, "step": x.step} for x in res.violations],
-                   "steps": len(res.kernel.trace), "report": str(folder / "report.html") if folder else None})
-        return VIOLATION if res.reproduced else OK
+    payload = {"trace": args.trace, "property": cx.prop, "variant": variant, "reproduced": res.reproduced,
+               "message": v.message if v else None, "step": v.step if v else None,
+               "diverged_at": res.diverged_at, "mismatches": res.mismatches, "note": res.note,
+               "violations": [{"property": x.prop, "message": x.message, "step": x.step} for x in res.violations],
+               "steps": len(res.kernel.trace), "report": str(folder / "report.html") if folder else None}
+    lines = []
     if v is not None:
         step = v.step if v.step is not None else (cx.violating_step if other is None else None)
         at = f", the violation at step {step} (as in the report)" if step is not None else ""
-        print(f"REPRODUCED {cx.prop} on {variant}, {len(res.kernel.trace)} steps in all{at}: {v.message}")
+        lines.append(f"REPRODUCED {cx.prop} on {variant}, {len(res.kernel.trace)} steps in all{at}: {v.message}")
     else:
         extra = f"; the schedule diverged at entry {res.diverged_at} and was finished round-robin" \
             if res.diverged_at is not None else ""
         others = sorted({x.prop for x in res.violations})
         also = f"; other properties violated: {', '.join(others)}" if others else ""
-        print(f"HOLDS {cx.prop} on {variant}{extra}{also}")
-    for m in res.mismatches:
-        print(f"warning: {m}")
-    if res.note:
-        print(f"note: {res.note}")
-    if folder is not None:
-        print(f"report: {folder / 'report.html'}")
-    return VIOLATION if res.reproduced else OK
+        lines.append(f"HOLDS {cx.prop} on {variant}{extra}{also}")
+    lines += [f"warning: {m}" for m in res.mismatches]
+    lines += [f"note: {res.note}"] if res.note else []
+    lines += [f"report: {folder / 'report.html'}"] if folder is not None else []
+    return finish(args, NAME, Verdict.FAIL if res.reproduced else Verdict.PASS, payload, lines)
