@@ -315,3 +315,38 @@ def test_an_option_the_target_ignores_is_an_error(target: str, option: list[str]
     rc, _, err = _run(["explore", target, scenario, *option, "--out", str(tmp_path)], capsys)
     line = _one_line(err)
     assert rc == 2 and f"{option[0]} is not used by the {target} target" in line
+
+
+# -- progress without a terminal --------------------------------------------------------------------------------
+def test_progress_without_a_terminal_is_one_line_per_stage_and_per_10s(monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from poolcheck import progress as pr
+    monkeypatch.setenv("POOLCHECK_PROGRESS", "lines")
+    now = [1000.0]
+    monkeypatch.setattr(pr.time, "monotonic", lambda: now[0])
+    bar = pr.Progress("explore")
+    bar.stage("X1", 3)
+    for _ in range(50):          # 50 updates within 9 s: no line
+        now[0] += 0.18
+        bar.update(1, states=10)
+    now[0] += 1.5                # past 10 s since the stage line: one line
+    bar.update(2, states=20)
+    bar.update(2, states=21)
+    bar.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "explore: X1 (3 units)" and len(lines) == 2
+    assert lines[1].startswith("explore X1  2/3  states 20") and "\r" not in lines[1]
+
+
+# -- the README's promises about options ----------------------------------------------------------------------
+def test_every_command_takes_variant_json_out_as_the_readme_says() -> None:
+    from poolcheck.cli import build_parser
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    opts = {name: {o for a in p._actions for o in a.option_strings} for name, p in sub.choices.items()}  # type: ignore[attr-defined]
+    no_variant, no_out = {"variants", "study", "cluster"}, {"bench", "cluster"}
+    for name, o in opts.items():
+        assert "--json" in o, name
+        assert ("--variant" in o) == (name not in no_variant), name
+        assert ("--out" in o) == (name not in no_out), name
+    readme = (ROOT / "README.md").read_text()
+    assert "`variants`, `study` and `cluster` take none" in readme and "`bench` and `cluster` write no files" in readme
