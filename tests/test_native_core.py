@@ -222,3 +222,8 @@ def test_the_expander_gives_the_search_states_to_a_caller_with_its_own_visited_s
     assert len(seen) == ref.states == 2614
     assert ex.stats()["transitions"] == ref.transitions and ex.stats()["terminal_states"] == ref.terminal_states
     assert depth - 1 == ref.max_depth
+
+
+def test_the_built_core_speaks_this_source_interface() -> None:
+    """A stale in-place build (another ABI) would not be used: the gate must run against a fresh one."""
+    assert native.module().ABI == native.ABI

@@ -19,6 +19,9 @@ __all__ = ["CORES", "available", "select", "module", "NativeUnavailable"]
 
 CORES = ("auto", "native", "python")
 
+ABI = 3
+"""The interface version of _searchcore.c this Python side speaks; a stale build (another ABI) is not used."""
+
 _module: ModuleType | None = None
 _error: str | None = None
 _warned = False
@@ -37,7 +40,11 @@ def _load() -> None:
     except ImportError as e:
         _error = str(e) or type(e).__name__
     else:
-        _module = _searchcore
+        abi = getattr(_searchcore, "ABI", None)
+        if abi == ABI:
+            _module = _searchcore
+        else:
+            _error = f"stale build: interface {abi}, this source needs {ABI}; rebuild with pip install -e ."
 
 
 def available() -> bool:

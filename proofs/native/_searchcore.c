@@ -32,6 +32,7 @@
 #define GMASK ((UINT64_C(1) << GW) - 1)
 #define LMASK ((UINT64_C(1) << LW) - 1)
 #define FMASK ((UINT64_C(1) << FW) - 1)
+#define ABI 3  /* proofs/native/__init__.py refuses a build whose ABI differs (a stale in-place build) */
 #define MAXT 64
 #define MAXW (1 + (BASE + FW * MAXT + 63) / 64)
 #define CB 14
@@ -685,6 +686,7 @@ static PyObject *search(PyObject *self, PyObject *args, PyObject *kw) {
                                          : wset_key(&c.states, idx);
             memcpy(w, sw, (size_t)c.W * 8);
             if (expand(&c, w, idx, depth) < 0) goto out;
+            if ((idx & 4095) == 0 && PyErr_CheckSignals() < 0) goto out;  /* Ctrl-C between Python calls */
             if (max_states && c.nstates >= max_states) { budget_hit = 1; break; }
             if (c.progress != Py_None && (idx & 1023) == 0) {
                 double now = now_mono();
@@ -778,7 +780,7 @@ static PyObject *Expander_expand(Expander *self, PyObject *args) {
     int bad = 0;
     for (uint64_t i = 0; i < n && !bad; i++) {
         memcpy(w, (const char *)buf.buf + i * sw, sw);
-        bad = expand(c, w, idx0 + i, depth) < 0;
+        bad = expand(c, w, idx0 + i, depth) < 0 || ((i & 4095) == 0 && PyErr_CheckSignals() < 0);
     }
     c->emit_states = c->emit_parents = c->emit_moves = NULL;
     PyBuffer_Release(&buf);
@@ -886,7 +888,8 @@ PyMODINIT_FUNC PyInit__searchcore(void) {
     }
     if (m && (PyModule_AddIntConstant(m, "T_EN", T_EN) < 0 || PyModule_AddIntConstant(m, "T_CRASH", T_CRASH) < 0 ||
               PyModule_AddIntConstant(m, "T_DEP", T_DEP) < 0 ||
-              PyModule_AddIntConstant(m, "T_GDEP", T_GDEP) < 0 || PyModule_AddIntConstant(m, "T_GIND", T_GIND) < 0 || PyModule_AddIntConstant(m, "MAX_THREADS", MAXT) < 0)) {
+              PyModule_AddIntConstant(m, "T_GDEP", T_GDEP) < 0 || PyModule_AddIntConstant(m, "T_GIND", T_GIND) < 0 || PyModule_AddIntConstant(m, "MAX_THREADS", MAXT) < 0 ||
+              PyModule_AddIntConstant(m, "ABI", ABI) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

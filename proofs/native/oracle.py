@@ -126,7 +126,7 @@ class Oracle:
         """Whether two steps' footprints race (``explore_search.racy``, the test ``Search._races`` applies)."""
         fa, fb = self.footprints[a], self.footprints[b]
         assert fa is not None and fb is not None
-        return racy(fa, fb)[0] != 0
+        return racy(fa, fb)[0] != 0 or racy(fb, fa)[0] != 0  # the core asks once per unordered pair
 
     def races(self, plain: list[tuple[int, int]], m: int, idx: int, depth: int) -> None:
         """Some pair of ``plain`` (thread, footprint id) races: ``Search._races`` records it."""
