@@ -227,3 +227,15 @@ def test_the_expander_gives_the_search_states_to_a_caller_with_its_own_visited_s
 def test_the_built_core_speaks_this_source_interface() -> None:
     """A stale in-place build (another ABI) would not be used: the gate must run against a fresh one."""
     assert native.module().ABI == native.ABI
+
+
+def test_the_native_core_matches_the_python_core_without_the_reduction() -> None:
+    """No symmetry groups, results keys: the same counts (E1 off: 460 states), and a mutant's lengths."""
+    c = by_name("E1")
+    py = explore(c.target, c.scenario, c.params, reduction=False, core="python")
+    nat = explore(c.target, c.scenario, c.params, reduction=False, core="native")
+    assert _facts(nat) == _facts(py) and nat.states == 460
+    bad = resolve("push-no-typ-check")
+    py = explore("dequeue", "push push push | tail tail", Params(size=2), bad, reduction=False, core="python")
+    nat = explore("dequeue", "push push push | tail tail", Params(size=2), bad, reduction=False, core="native")
+    assert _facts(nat) == _facts(py) and nat.verdict == "fail"
