@@ -45,6 +45,8 @@ from poolcheck.common import EXIT
 from poolcheck.engine import Budget, ConfigRun, EngineResult, Verdict
 from poolcheck.engine.checked import checked_properties, order
 from poolcheck.engine.explore import one_config
+from poolcheck.engine.merge import merge
+from poolcheck.jobs import Executor, Job, executor
 from poolcheck.progress import Progress
 
 __all__ = ["Context", "Finding", "ConfigRun", "StageResult", "Stage", "VariantRun", "Campaign", "STAGES",
@@ -115,6 +117,7 @@ class Context:
     out: Path = Path("reports")
     seed: int = 0
     progress: bool | None = None        # None: a bar when stderr is a terminal
+    executor: Executor | None = None    # where the mutants stage runs its kill-matrix cells (None: inline)
 
     @property
     def variant(self) -> str:
@@ -129,6 +132,20 @@ StageFn = Callable[[Context, Progress], StageResult]
 
 
 @dataclass(frozen=True)
+class Part:
+    """One job of a stage: its engine on one slice of the stage's configuration (plain data)."""
+
+    key: str                # names the job in progress lines and errors
+    config: dict[str, Any]
+    budget: Budget
+    cost: float = 1.0       # relative size: the executor starts the costliest jobs first
+
+
+PlanFn = Callable[[Context], list[Part]]
+FinishFn = Callable[[Context, EngineResult], StageResult]
+
+
+@dataclass(frozen=True)
 class Stage:
     name: str
     engine: str             # column of the matrix
@@ -136,6 +153,10 @@ class Stage:
     module: str | None      # the engine's module; None: always available
     fn: StageFn
     reference_only: bool = False
+    # A stage split into jobs (poolcheck.jobs): ``plan`` lists its parts, ``finish`` turns the merged result
+    # (poolcheck.engine.merge, parts in plan order) into the StageResult. ``fn`` runs the same parts inline.
+    plan: PlanFn | None = None
+    finish: FinishFn | None = None
 
 
 STAGES: list[Stage] = []
@@ -158,6 +179,39 @@ def stage(name: str, engine: str, title: str, module: str | None = None,
         register(Stage(name, engine, title, module, fn, reference_only))
         return fn
     return deco
+
+
+def planned(name: str, engine_name: str, title: str, module: str, plan: PlanFn,
+            reference_only: bool = False) -> Callable[[FinishFn], StageFn]:
+    """Register a stage made of jobs: ``plan(ctx)`` gives its parts; the decorated function finishes it.
+
+    The name it decorates becomes the stage's inline form, ``fn(ctx, bar)``: the same parts, run here.
+    """
+    def deco(finish: FinishFn) -> StageFn:
+        def inline(ctx: Context, bar: Progress) -> StageResult:
+            parts = [engine.run(engine_name, ctx.variant, p.config, p.budget, bar) for p in plan(ctx)]
+            return finish(ctx, merge(parts))
+        inline.__doc__, inline.__name__ = finish.__doc__, finish.__name__
+        register(Stage(name, engine_name, title, module, inline, reference_only, plan, finish))
+        return inline
+    return deco
+
+
+def run_part(engine_name: str, variant: str, config: dict[str, Any], budget: dict[str, Any]) -> dict[str, Any]:
+    """What a worker runs for one part: the engine's result as plain data, or why it has none.
+
+    ``{"result": ...}``; ``{"variant_error": line}`` when the user's variant
+    broke (the driver raises it: exit 2); ``{"error": line}`` when the engine
+    itself raised (the stage is ``error``, the campaign goes on).
+    """
+    try:
+        return {"result": engine.run_job(engine_name, variant, config, budget)}
+    except engine.VariantError as e:
+        return {"variant_error": str(e)}
+    except Exception as e:  # an engine bug: reported in the stage, never a pass
+        tb = traceback.extract_tb(e.__traceback__)
+        where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+        return {"error": f"{type(e).__name__}: {e}{where}"}
 
 
 def stage_names() -> list[str]:
@@ -287,15 +341,20 @@ SAMPLE_CONFIGS: list[tuple[str, str, Params]] = [
 SAMPLE_RUNS = {b: int(manifest.budget(b)["sample_runs"]) for b in BUDGETS}
 
 
-@stage("sample", "sample", "seeded random and PCT schedules of small scenarios, every run fully checked",
-       module="poolcheck.engine.sample")
-def sample_stage(ctx: Context, bar: Progress) -> StageResult:
+def _sample_plan(ctx: Context) -> list[Part]:
+    """One part per scenario; ``index0`` keeps each run's seed what one run over all of them would use."""
+    return [Part(f"sample {_config_name(t, sc, p)}",
+                 {"configs": [one_config(t, sc, p, _config_name(t, sc, p))], "seed": ctx.seed, "shrink": True,
+                  "index0": i}, Budget(ctx.budget, runs=SAMPLE_RUNS[ctx.budget]), 1.0 + t.count("pool"))
+            for i, (t, sc, p) in enumerate(SAMPLE_CONFIGS)]
+
+
+@planned("sample", "sample", "seeded random and PCT schedules of small scenarios, every run fully checked",
+         "poolcheck.engine.sample", _sample_plan)
+def sample_stage(ctx: Context, res: EngineResult) -> StageResult:
     """The sample engine (poolcheck.engine.sample) on SAMPLE_CONFIGS; each first violation shrunk."""
-    cfgs = [one_config(t, sc, p, _config_name(t, sc, p)) for t, sc, p in SAMPLE_CONFIGS]
-    res = engine.run("sample", ctx.variant, {"configs": cfgs, "seed": ctx.seed, "shrink": True},
-                     Budget(ctx.budget, runs=SAMPLE_RUNS[ctx.budget]), bar)
     total = res.coverage["executions"]
-    return stage_result("sample", res, ctx, f"{total:,} executions of {len(cfgs)} scenarios")
+    return stage_result("sample", res, ctx, f"{total:,} executions of {len(SAMPLE_CONFIGS)} scenarios")
 
 
 # -- stage: explore --------------------------------------------------------------------------------------
@@ -339,14 +398,27 @@ def explore_configs(budget: str) -> list[tuple[str, str, str, Params]]:
     return unique
 
 
-@stage("explore", "explore", "every interleaving of each configuration (proofs.explore), shortest counterexamples",
-       module="proofs.explore")
-def explore_stage(ctx: Context, bar: Progress) -> StageResult:
+def _explore_plan(ctx: Context) -> list[Part]:
+    """One part per configuration, the biggest first (its expected state count, from the manifest)."""
+    max_states = EXPLORE_MAX_STATES[ctx.budget]
+    return [Part(f"explore {key}", {"configs": [one_config(t, sc, p, f"{key}: {_config_name(t, sc, p)}")]},
+                 Budget(ctx.budget, max_states=max_states), float(_expected_states(t, sc, p) or 1))
+            for key, t, sc, p in explore_configs(ctx.budget)]
+
+
+def _expected_states(target: str, scenario: str, params: Params) -> int | None:
+    e = manifest.expected(target, scenario, params)
+    return e.states if e is not None else None
+
+
+@planned("explore", "explore", "every interleaving of each configuration (proofs.explore), shortest counterexamples",
+         "proofs.explore", _explore_plan)
+def explore_stage(ctx: Context, res: EngineResult) -> StageResult:
     """The explore engine on the budget's configurations, each within EXPLORE_MAX_STATES."""
     chosen = explore_configs(ctx.budget)
-    cfgs = [one_config(t, sc, p, f"{key}: {_config_name(t, sc, p)}") for key, t, sc, p in chosen]
+    cfgs = chosen
     max_states = EXPLORE_MAX_STATES[ctx.budget]
-    res = engine.run("explore", ctx.variant, {"configs": cfgs}, Budget(ctx.budget, max_states=max_states), bar)
+    res.coverage["configurations"] = len(cfgs)
     if ctx.is_reference:  # the manifest's exact counts: a scheduling point added or lost is a failure
         drift = [manifest.count_mismatch(t, sc, p, True, run.coverage["states"], run.coverage["transitions"])
                  for (_, t, sc, p), run in zip(chosen, res.configs) if run.coverage.get("complete")]
@@ -363,21 +435,38 @@ def explore_stage(ctx: Context, bar: Progress) -> StageResult:
 FUZZ_EXAMPLES = {b: int(manifest.budget(b)["fuzz_examples"]) for b in BUDGETS}
 
 
-@stage("fuzz", "fuzz", "Hypothesis-drawn scenarios and schedules, shrunk (properties.fuzz)", module="properties.fuzz")
-def fuzz_stage(ctx: Context, bar: Progress) -> StageResult:
+def _fuzz_plan(ctx: Context) -> list[Part]:
+    """One part per target (a target's three searches use seeds of their own: properties.fuzz._sub_seed)."""
+    return [Part(f"fuzz {t}", {"targets": [t], "seed": ctx.seed}, Budget(ctx.budget, examples=FUZZ_EXAMPLES[ctx.budget]),
+                 {"dequeue": 1.0, "chain": 2.0, "pool": 3.0}[t])
+            for t in ("dequeue", "chain", "pool")]
+
+
+@planned("fuzz", "fuzz", "Hypothesis-drawn scenarios and schedules, shrunk (properties.fuzz)", "properties.fuzz",
+         _fuzz_plan)
+def fuzz_stage(ctx: Context, res: EngineResult) -> StageResult:
     """The fuzz engine on every target, FUZZ_EXAMPLES per search."""
-    res = engine.run("fuzz", ctx.variant, {"targets": ["dequeue", "chain", "pool"], "seed": ctx.seed},
-                     Budget(ctx.budget, examples=FUZZ_EXAMPLES[ctx.budget]), bar)
     text = f"{res.coverage['examples']:,} examples over {', '.join(res.coverage['targets'])}"
     return stage_result("fuzz", res, ctx, text)
 
 
 # -- stage: prove ----------------------------------------------------------------------------------------
-@stage("prove", "prove", "Z3 lemmas, bounded model checking and induction, CrossHair contracts (proofs.prove)",
-       module="proofs.prove")
-def prove_stage(ctx: Context, bar: Progress) -> StageResult:
+def _prove_plan(ctx: Context) -> list[Part]:
+    """The lemmas as one part (each takes well under a second), every other row a part of its own."""
+    from proofs.prove import row_names
+
+    rows = row_names(ctx.model)
+    lemmas = [r for r in rows if r.startswith("L")]
+    # "L*" matches the lemmas by glob only: no other row starts with L (proofs.prove._matcher).
+    return ([Part("prove lemmas", {"only": "L*"}, Budget(ctx.budget), 1.0)] if lemmas else []) + \
+        [Part(f"prove {r}", {"only": r}, Budget(ctx.budget), 2.0 + r.count("T3") + 2 * r.startswith("crosshair"))
+         for r in rows if not r.startswith("L")]
+
+
+@planned("prove", "prove", "Z3 lemmas, bounded model checking and induction, CrossHair contracts (proofs.prove)",
+         "proofs.prove", _prove_plan)
+def prove_stage(ctx: Context, res: EngineResult) -> StageResult:
     """The prove engine: every proof row applicable to the variant."""
-    res = engine.run("prove", ctx.variant, {}, Budget(ctx.budget), bar)
     depth = res.coverage["proof_depth"]
     text = f"{res.coverage['proofs']} proofs and checks" + (f", bounded depth up to {depth}" if depth else "")
     return stage_result("prove", res, ctx, text)
@@ -396,7 +485,7 @@ def mutants_stage(ctx: Context, bar: Progress) -> StageResult:
 
     t0 = time.monotonic()
     engines = tuple(e for e in MUTANT_ENGINES[ctx.budget] if not engine.available(e))
-    km = killmatrix.kill_matrix(engines=engines, budget=ctx.budget, out=ctx.out, progress=bar)
+    km = killmatrix.kill_matrix(engines=engines, budget=ctx.budget, out=ctx.out, progress=bar, executor=ctx.executor)
     md, js = km.write(ctx.out, f"poolcheck verify --budget {ctx.budget}")
     configs = [ConfigRun(r.name, r.verdict, r.time_to_kill or 0.0,
                          {"expected": list(r.variant.expected), "cells": {e: c.status for e, c in r.cells.items()}})
@@ -461,12 +550,42 @@ def run_stage(st: Stage, ctx: Context, index: int = 1, count: int = 1) -> StageR
     return res
 
 
+def _assemble(st: Stage, ctx: Context, outputs: list[dict[str, Any]]) -> StageResult:
+    """A planned stage's result from its parts' outputs (plan order): merged, then finished by the stage."""
+    assert st.finish is not None
+    for o in outputs:
+        if "variant_error" in o:
+            raise engine.VariantError(o["variant_error"])
+    errors = [o["error"] for o in outputs if "error" in o]
+    if errors:
+        return StageResult(st.name, st.engine, "error", note="; ".join(dict.fromkeys(errors)))
+    merged = merge([EngineResult.from_json(o["result"]) for o in outputs])
+    try:
+        return st.finish(ctx, merged)
+    except Exception as e:  # a bug in the stage's own bookkeeping: reported, never a pass
+        return StageResult(st.name, st.engine, "error", seconds=merged.seconds, note=f"{type(e).__name__}: {e}")
+
+
+def _interrupted(st: Stage, seconds: float) -> StageResult:
+    return StageResult(st.name, st.engine, INCOMPLETE_S, seconds=seconds,
+                       note="interrupted (Ctrl-C) before the stage finished")
+
+
 def run(models: Sequence[type[Model]], budget: str = "ci", out: Path = Path("reports"), seed: int = 0,
         only: Sequence[str] | None = None, progress: bool | None = None,
-        on_stage: Callable[[str, StageResult], None] | None = None) -> Campaign:
+        on_stage: Callable[[str, StageResult], None] | None = None,
+        jobs: str | int | Executor | None = "inline") -> Campaign:
     """Run the campaign's stages (or those named in ``only``) on every model in ``models``.
 
-    Ctrl-C ends the campaign early: the stage that was running is ``incomplete``
+    ``jobs`` chooses where the work runs (poolcheck.jobs: ``inline``, a number
+    of processes, ``auto`` or ``dask:ADDRESS``, or an Executor): the planned
+    stages of every variant are submitted at once as parts (one scenario,
+    configuration, fuzz target or proof row each), then merged in plan order,
+    so the verdicts, findings and report folders do not depend on ``jobs``.
+    The mutants stage hands its kill-matrix cells to the same executor. Only
+    this process writes reports.
+
+    Ctrl-C ends the campaign early: every stage not finished is ``incomplete``
     (never a pass), the result has ``interrupted`` set, and the caller decides
     (``poolcheck verify`` writes the summary, then exits 130).
     """
@@ -474,26 +593,57 @@ def run(models: Sequence[type[Model]], budget: str = "ci", out: Path = Path("rep
         raise ValueError(f"unknown budget {budget!r}: use one of {', '.join(BUDGETS)}")
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
-    runs = []
+    own = jobs is None or isinstance(jobs, (str, int))
+    ex = executor(jobs) if jobs is None or isinstance(jobs, (str, int)) else jobs
+    try:
+        return _run(models, budget, out, seed, only, progress, on_stage, ex, started, t0)
+    finally:
+        if own:
+            ex.close()
+
+
+def _run(models: Sequence[type[Model]], budget: str, out: Path, seed: int, only: Sequence[str] | None,
+         progress: bool | None, on_stage: Callable[[str, StageResult], None] | None, ex: Executor, started: str,
+         t0: float) -> Campaign:
+    ctxs = [Context(m, budget, out, seed, progress, ex) for m in models]
+    chosen = [[s for s in STAGES if (only is None or s.name in only) and (not s.reference_only or c.is_reference)]
+              for c in ctxs]
+    work: list[tuple[int, int, Part]] = []
+    for ci, ctx in enumerate(ctxs):
+        for si, st in enumerate(chosen[ci]):
+            if st.plan is not None and (st.module is None or _available(st.module)):
+                work += [(ci, si, part) for part in st.plan(ctx)]
+    todo = [Job(f"{ctxs[ci].variant} {part.key}", "poolcheck.campaign:run_part",
+                {"engine_name": chosen[ci][si].engine, "variant": ctxs[ci].variant, "config": part.config,
+                 "budget": part.budget.to_json()}, part.cost) for ci, si, part in work]
     interrupted = False
-    for model in models:
-        ctx = Context(model, budget, out, seed, progress)
-        chosen = [s for s in STAGES if (only is None or s.name in only) and (not s.reference_only or ctx.is_reference)]
+    outputs: list[dict[str, Any]] = []
+    with Progress(f"verify ({ex.name})", total=len(todo), enabled=progress) as bar:
+        bar.stage(f"{len(todo)} jobs on {ex.name}", len(todo))
+        try:
+            outputs = ex.run(todo, lambda job, n, total: bar.update(n, job=job.key))
+        except KeyboardInterrupt:
+            interrupted = True
+    by_stage: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for (ci, si, _), o in zip(work, outputs):
+        by_stage.setdefault((ci, si), []).append(o)
+    runs = []
+    for ci, ctx in enumerate(ctxs):
         results = []
-        for i, st in enumerate(chosen, 1):
+        for si, st in enumerate(chosen[ci]):
             s0 = time.monotonic()
-            try:
-                res = run_stage(st, ctx, i, len(chosen))
-            except KeyboardInterrupt:
-                res = StageResult(st.name, st.engine, INCOMPLETE_S, seconds=time.monotonic() - s0,
-                                  note="interrupted (Ctrl-C) before the stage finished")
-                interrupted = True
+            if st.plan is not None and (st.module is None or _available(st.module)):
+                res = _interrupted(st, time.monotonic() - t0) if interrupted else _assemble(st, ctx, by_stage[(ci, si)])
+            elif interrupted:
+                break
+            else:
+                try:
+                    res = run_stage(st, ctx, si + 1, len(chosen[ci]))
+                except KeyboardInterrupt:
+                    res = _interrupted(st, time.monotonic() - s0)
+                    interrupted = True
             results.append(res)
             if on_stage is not None:
                 on_stage(ctx.variant, res)
-            if interrupted:
-                break
-        runs.append(VariantRun(ctx.variant, model.description, results))
-        if interrupted:
-            break
+        runs.append(VariantRun(ctx.variant, ctx.model.description, results))
     return Campaign(budget, runs, time.monotonic() - t0, started, out, interrupted)

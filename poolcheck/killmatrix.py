@@ -41,11 +41,12 @@ from typing import Any
 from model.params import Params
 from model.scenario import ScenarioError
 from model.tracefile import Counterexample, write_json_atomic, write_text_atomic
-from model.variants import Model, registry, spec_of
+from model.variants import Model, registry, resolve, spec_of
 from poolcheck import engine as _engine
 from poolcheck.engine import Budget as EngineBudget
 from poolcheck.engine import EngineResult, Verdict, Violation
 from poolcheck.engine.explore import one_config
+from poolcheck.jobs import Executor, Inline, Job
 from poolcheck.progress import NullProgress, ProgressSink
 
 __all__ = ["ENGINES", "DEFAULT_ENGINES", "BUDGETS", "Budget", "Cell", "Row", "KillMatrix", "kill_matrix", "mutants",
@@ -97,10 +98,18 @@ class Cell:
     counterexample: str | None = None
     note: str = ""
     runtime: float = 0.0
+    # The kill's counterexample before the driver saves it (a worker returns it as data; never serialised).
+    trace: Counterexample | None = field(default=None, repr=False, compare=False)
 
     @property
     def killed(self) -> bool:
         return self.status == "killed"
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> Cell:
+        return Cell(d["engine"], d["status"], d.get("property"), d.get("seconds"), d.get("length"),
+                    dict(d.get("properties") or {}), d.get("counterexample"), d.get("note", ""),
+                    float(d.get("runtime", 0.0)))
 
     def text(self) -> str:
         """The cell as the markdown table shows it."""
@@ -395,7 +404,8 @@ def cell_of(res: EngineResult, expected: Sequence[str], out: Path | None, note: 
         prop = v.prop
         return Cell(res.engine, "killed", prop=prop, seconds=v.seconds if v.seconds is not None else res.seconds,
                     length=v.steps, properties=_props(res.violations), counterexample=path,
-                    note=note or str(v.detail.get("proof", "")), runtime=res.seconds)
+                    note=note or str(v.detail.get("proof", "")), runtime=res.seconds,
+                    trace=v.counterexample if path is None else None)
     if res.verdict is Verdict.INCOMPLETE:
         return Cell(res.engine, "incomplete", note="; ".join([note] + res.notes).strip("; "), runtime=res.seconds)
     return Cell(res.engine, "survived", note=note, runtime=res.seconds)
@@ -497,14 +507,37 @@ def _merge_reference(cells: list[Cell], engine: str) -> Cell:
     return Cell(engine, "incomplete" if inc else "survived", note=note, runtime=runtime)
 
 
+def cell_job(engine_name: str, variant: str, budget: str, witness: list[Any] | None) -> dict[str, Any]:
+    """One cell on plain data (what poolcheck.jobs ships to a worker): the cell and its unsaved trace."""
+    w = None if witness is None else (str(witness[0]), str(witness[1]), Params.from_json(witness[2]))
+    try:
+        c = _run_cell(engine_name, resolve(variant), budget, None, w)
+    except _engine.VariantError as e:
+        return {"variant_error": str(e)}
+    return {"cell": c.to_json(), "trace": c.trace.to_json() if c.trace is not None else None}
+
+
+def _cell_back(o: dict[str, Any], out: Path | None) -> Cell:
+    """A worker's cell, its counterexample saved here (only the driver writes reports)."""
+    if "variant_error" in o:
+        raise _engine.VariantError(o["variant_error"])
+    c = Cell.from_json(o["cell"])
+    if o.get("trace") is not None and out is not None:
+        c.counterexample = _save(Counterexample.from_json(o["trace"]), out)
+    return c
+
+
 def kill_matrix(engines: Sequence[str] = DEFAULT_ENGINES, budget: str = "ci", out: Path | None = Path("reports"),
                 progress: ProgressSink | None = None, only: Iterable[str] | None = None,
-                reference: bool = True) -> KillMatrix:
+                reference: bool = True, executor: Executor | None = None) -> KillMatrix:
     """Run every mutant (or those in ``only``) through every engine; write nothing but counterexamples.
 
     Counterexamples go to ``out/mutants/`` (None: not saved). The reference
     runs through each engine on every mutant's witness (the prover once; the
     fuzzer once per target). Call ``.write(out)`` for mutants.md and mutants.json.
+    Every cell is a job (``cell_job``) handed to ``executor`` (poolcheck.jobs;
+    None: inline); cells come back in plan order, so the matrix does not
+    depend on where they ran.
     """
     if budget not in BUDGETS:
         raise ValueError(f"unknown budget {budget!r}: use one of {', '.join(BUDGETS)}")
@@ -517,22 +550,34 @@ def kill_matrix(engines: Sequence[str] = DEFAULT_ENGINES, budget: str = "ci", ou
     avail = {e: engine_available(e) for e in engines}
     cx_out = None if out is None else out / "mutants"
     witnesses = [m.witness for m in muts if m.witness is not None]
-    ref_units = {"sample": len(witnesses), "explore": len(witnesses),
-                 "fuzz": len({w[0] for w in witnesses}), "prove": 1, "go-tests": 1}
-    total = len(muts) * len(engines) + (sum(ref_units[e] for e in engines) if reference else 0)
-    done = 0
     bar: ProgressSink = progress if progress is not None else NullProgress()
-
-    def cell(e: str, variant: type[Model], what: str, witness: tuple[str, str, Params] | None = None) -> Cell:
-        nonlocal done
-        bar.stage(f"{what} ({done + 1}/{total})")
-        done += 1
-        return _run_cell(e, variant, budget, cx_out, witness)
+    plan: list[tuple[str, str, type[Model], tuple[str, str, Params] | None]] = []   # (what, engine, variant, witness)
+    for m in muts:
+        plan += [(f"{e} {m.name}", e, m, None) for e in engines if not avail[e]]
+    if reference:
+        for e in engines:
+            if avail[e]:
+                continue
+            if e in ("sample", "explore"):
+                plan += [(f"{e} reference on {w[0]} {w[1]!r}", e, Model, w) for w in witnesses]
+            elif e == "fuzz":
+                plan += [(f"fuzz reference on {t}", e, Model, (t, "", Params())) for t in sorted({w[0] for w in witnesses})]
+            else:
+                plan.append((f"{e} reference", e, Model, None))
+    todo = [Job(what, "poolcheck.killmatrix:cell_job",
+                {"engine_name": e, "variant": spec_of(v), "budget": budget,
+                 "witness": None if w is None else [w[0], w[1], w[2].to_json()]},
+                {"prove": 4.0, "fuzz": 3.0, "explore": 2.0}.get(e, 1.0))
+            for what, e, v, w in plan]
+    bar.stage(f"{len(todo)} cells", len(todo))
+    ex = executor if executor is not None else Inline()
+    outputs = ex.run(todo, lambda job, n, total: bar.update(n, cell=job.key))
+    got = {what: _cell_back(o, cx_out) for (what, _, _, _), o in zip(plan, outputs)}
     rows = []
     for m in muts:
         row = Row(m)
         for e in engines:
-            row.cells[e] = Cell(e, "n/a", note=avail[e]) if avail[e] else cell(e, m, f"{e} {m.name}")
+            row.cells[e] = Cell(e, "n/a", note=avail[e]) if avail[e] else got[f"{e} {m.name}"]
         rows.append(row)
     ref = Row(Model)
     if reference:
@@ -540,14 +585,5 @@ def kill_matrix(engines: Sequence[str] = DEFAULT_ENGINES, budget: str = "ci", ou
             if avail[e]:
                 ref.cells[e] = Cell(e, "n/a", note=avail[e])
                 continue
-            cells: list[Cell] = []
-            if e in ("sample", "explore"):
-                for w in witnesses:
-                    cells.append(cell(e, Model, f"{e} reference on {w[0]} {w[1]!r}", w))
-            elif e == "fuzz":
-                for tgt in sorted({w[0] for w in witnesses}):
-                    cells.append(cell(e, Model, f"fuzz reference on {tgt}", (tgt, "", Params())))
-            else:
-                cells.append(cell(e, Model, f"{e} reference"))
-            ref.cells[e] = _merge_reference(cells, e)
+            ref.cells[e] = _merge_reference([got[what] for what, pe, v, _ in plan if pe == e and v is Model], e)
     return KillMatrix(engines, budget, rows, ref, avail, time.monotonic() - t0)

@@ -153,7 +153,8 @@ def test_fuzz_stage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls: dict[str, Any] = {}
 
     def fuzz(targets: Any, examples: int, model: Any, seed: Any, out: Any, progress: Any, **kw: Any) -> fz.FuzzResult:
-        calls.update(targets=targets, examples=examples, model=model, out=out)
+        calls.update(examples=examples, model=model, out=out)
+        calls.setdefault("targets", []).append(tuple(targets))
         progress({"target": "dequeue", "search": "machine", "examples": 3, "violations": 0})
         return fz.FuzzResult("fail", [fz.FuzzViolation("D3", cx.message, "dequeue", "choices", cx, None, 4, 2, "x")],
                              600, 1.0, None, {"dequeue": {"machine": {"examples": 200, "verdict": "pass",
@@ -166,7 +167,9 @@ def test_fuzz_stage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert calls["out"] is None  # engines return data; only the driver writes reports
     assert res.status == "fail" and res.cells["D3"] == "fail" and res.cells["P4"] == "pass"
     assert res.findings[0].folder is not None and (res.findings[0].folder / "report.html").is_file()
-    assert res.coverage["examples"] == 600 and res.configs[0].name == "dequeue"
+    # One part per target (poolcheck.campaign._fuzz_plan), merged: the counts add up.
+    assert calls["targets"] == [("dequeue",), ("chain",), ("pool",)]
+    assert res.coverage["examples"] == 3 * 600 and res.configs[0].name == "dequeue"
 
 
 def test_prove_stage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ seeds a uniformly random scheduler, odd seeds PCT (Burckhardt et al., ASPLOS
 checked as replay checks it (poolcheck.replay.check_all: check_execution at the
 end, the state invariants after every step).
 
-config: ``{"configs": [{"name", "target", "scenario", "params": {...}}], "seed": 0,
+config: ``{"configs": [{"name", "target", "scenario", "params": {...}}], "seed": 0, "index0": 0,
 "stop": "never" | "first" | "expected", "expected": [ids], "shrink": bool}``.
 ``stop`` ends a configuration at the first violation, or once every
 ``expected`` property was seen (the kill matrix); ``shrink`` shrinks each first
@@ -75,6 +75,7 @@ class SampleEngine:
         stop = str(config.get("stop", "never"))
         expected = set(config.get("expected") or ())
         base = int(config.get("seed", 0))
+        index0 = int(config.get("index0", 0))   # the first configuration's index in a run split into parts
         cfgs = list(config["configs"])
         t0 = time.monotonic()
         found: dict[str, Violation] = {}
@@ -95,7 +96,7 @@ class SampleEngine:
             for i in range(runs):
                 if cap is not None and time.process_time() - cpu0 > cap:
                     break
-                seed = seed_of(base, ci, i)
+                seed = seed_of(base, index0 + ci, i)
                 w = build(target, scenario, params, model)
                 k = w.kernel()
                 watch = StateWatch(w)
