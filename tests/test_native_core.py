@@ -41,7 +41,10 @@ def _same(target: str, scenario: str, params: Params, model: type[Model] = Model
     return nat
 
 
-@pytest.mark.parametrize("name", ["E1", "E2", "E4", "E6"])
+_LARGE = ("E3", "E5")
+
+
+@pytest.mark.parametrize("name", [c.name for c in BENCH_CONFIGS if c.name not in _LARGE])
 def test_the_native_core_matches_the_python_core_on_the_small_bench_configurations(name: str) -> None:
     c = by_name(name)
     r = _same(c.target, c.scenario, c.params)
@@ -49,7 +52,7 @@ def test_the_native_core_matches_the_python_core_on_the_small_bench_configuratio
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [c.name for c in BENCH_CONFIGS if c.name in ("E3", "E5")])
+@pytest.mark.parametrize("name", [c.name for c in BENCH_CONFIGS if c.name in _LARGE])
 def test_the_native_core_matches_the_python_core_on_the_large_bench_configurations(name: str) -> None:
     c = by_name(name)
     assert _same(c.target, c.scenario, c.params).verdict == "pass"
