@@ -86,7 +86,20 @@ class _Interrupts:
         if not self.done.is_set():
             sys.stderr.write("poolcheck: interrupted\n")
             sys.stderr.flush()
+            reap_children()
             os._exit(INTERRUPTED)
+
+
+def reap_children() -> None:
+    """Child processes inherit the blocked SIGINT: when poolcheck leads its process group (a shell job), end the
+    group's other members (workers, solvers, compilers) with SIGTERM, which they do not block."""
+    if os.getpgrp() != os.getpid():
+        return
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        os.killpg(os.getpgrp(), signal.SIGTERM)
+    except OSError:
+        pass
 
 
 _INTERRUPTS: _Interrupts | None = None
@@ -132,6 +145,8 @@ def entry() -> NoReturn:
         sys.stderr.write("poolcheck: interrupted\n")
         code = INTERRUPTED
     _INTERRUPTS.done.set()
+    if _INTERRUPTS.hit.is_set():
+        reap_children()
     sys.stdout.flush()
     raise SystemExit(code)
 
