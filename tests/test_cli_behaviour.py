@@ -350,3 +350,23 @@ def test_every_command_takes_variant_json_out_as_the_readme_says() -> None:
         assert ("--out" in o) == (name not in no_out), name
     readme = (ROOT / "README.md").read_text()
     assert "`variants`, `study` and `cluster` take none" in readme and "`bench` and `cluster` write no files" in readme
+
+
+def test_mutants_takes_your_own_mutant_by_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "my_mutant.py"
+    f.write_text(textwrap.dedent('''
+        from model.params import Params
+        from model.variants import resolve
+
+        Base = resolve("push-no-typ-check")
+
+        class Mine(Base):
+            name = "my-push-no-typ-check"
+            description = "a copy of push-no-typ-check, kept outside the package"
+    '''))
+    for argv in (["--only", f"{f}:Mine"], ["--only", "push-no-typ-check", "--variant", f"{f}:Mine"]):
+        rc, out, _ = _run(["mutants", "--engines", "sample", "--no-reference", *argv, "--json", "--out",
+                           str(tmp_path / "out")], capsys)
+        rows = {r["name"]: r for r in json.loads(out)["mutants"]}
+        assert rows["my-push-no-typ-check"]["spec"] == f"{f}:Mine"
+        assert rows["my-push-no-typ-check"]["verdict"] == "killed" and rc in (0, 1)
