@@ -39,7 +39,7 @@ from typing import Any, Protocol
 from poolcheck.common import UsageError
 
 __all__ = ["Job", "JobError", "JobSpecError", "Executor", "Inline", "Processes", "DaskExecutor", "executor",
-           "parse_jobs", "run_job", "default_workers"]
+           "parse_jobs", "run_job", "default_workers", "iter_chunks", "add_jobs_argument"]
 
 
 class JobSpecError(UsageError, ValueError):
@@ -260,3 +260,10 @@ def iter_chunks(n: int, parts: int) -> Iterator[range]:
         hi = lo + step + (1 if k < extra else 0)
         yield range(lo, hi)
         lo = hi
+
+
+def add_jobs_argument(p: Any) -> None:
+    """``--jobs`` for a command that hands work to an executor (default ``auto``: every core)."""
+    p.add_argument("--jobs", default="auto", metavar="J",
+                   help="where the jobs run: inline, N local processes, auto (every core; the default) or "
+                        "dask:ADDRESS (a Dask scheduler; see docs/cluster.md)")

@@ -8,6 +8,7 @@ import sys
 from model.variants import VariantError
 from poolcheck.common import UsageError, add_common, finish
 from poolcheck.engine import Verdict
+from poolcheck.jobs import add_jobs_argument, executor
 from poolcheck.killmatrix import BUDGETS, ENGINES, engine_available, kill_matrix, mutants
 from poolcheck.progress import Progress
 
@@ -32,6 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-reference", action="store_true",
                    help="skip running the reference through the engines (faster; the run can then not show that "
                         "no property fires on the reference)")
+    add_jobs_argument(p)
 
 
 def _split(s: str) -> list[str]:
@@ -63,8 +65,13 @@ def run(args: argparse.Namespace) -> int:
         cmd += " --only " + ",".join(_split(args.only))
     for v in args.variant or []:
         cmd += f" --variant {v}"
-    with Progress("mutants") as bar:
-        km = kill_matrix(engines, args.budget, args.out, bar, only=only, reference=not args.no_reference)
+    ex = executor(args.jobs)
+    try:
+        with Progress(f"mutants ({ex.name})") as bar:
+            km = kill_matrix(engines, args.budget, args.out, bar, only=only, reference=not args.no_reference,
+                             executor=ex)
+    finally:
+        ex.close()
     md, js = km.write(args.out, cmd)
     for p in km.problems():
         sys.stderr.write(f"poolcheck mutants: FAIL {p}\n")

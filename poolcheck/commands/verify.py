@@ -18,6 +18,7 @@ from pathlib import Path
 from model.variants import Model
 from poolcheck import campaign, runs, summary
 from poolcheck.common import finish, load_variant
+from poolcheck.jobs import add_jobs_argument, executor
 
 NAME = "verify"
 HELP = "run the verification campaign (every engine) on a variant; write reports/summary.md and index.html"
@@ -34,6 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stage", action="append", choices=campaign.stage_names(), default=None, metavar="STAGE",
                    help=f"run only this stage (repeatable): {', '.join(campaign.stage_names())}")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled schedules (default 0)")
+    add_jobs_argument(p)
 
 
 def _line(variant: str, res: campaign.StageResult) -> str:
@@ -53,8 +55,13 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             print(_line(variant, res), flush=True)
 
-    run_dir = runs.new_run_dir(args.out)
-    c = campaign.run(models, budget=args.budget, out=run_dir, seed=args.seed, only=args.stage, on_stage=on_stage)
+    ex = executor(args.jobs)  # a bad --jobs, or no Dask scheduler there: exit 2 before any work
+    try:
+        run_dir = runs.new_run_dir(args.out)
+        c = campaign.run(models, budget=args.budget, out=run_dir, seed=args.seed, only=args.stage,
+                         on_stage=on_stage, jobs=ex)
+    finally:
+        ex.close()
     paths = summary.write_all(c)
     latest = runs.point_latest(args.out, run_dir)
     if c.interrupted:
