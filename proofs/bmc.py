@@ -5,10 +5,12 @@ popHead, chosen freely at each operation boundary) and T thieves (popTail,
 forever), one kernel step per transition, headTail as a 64-bit vector, the
 ring as n (typ, val) slots, ghost state for what was pushed and returned.
 
-Properties, at every state of every execution of up to k steps: D1, D2 and
-D3 (at quiescence); at every step that returns (value, true): D4 (not
-returned before) and provenance (D5: its push took effect; D8: it is not a
-nil, none being pushed).
+Properties, at every state of every execution of up to k steps: D1, D2,
+D3 (at quiescence), D5-empty and D5-full (a thread whose next step returns
+empty or false has a justifying state in its operation's interval); at
+every step that returns (value, true): D4 (not returned before) and
+provenance (D5-value: its push took effect; D8: it is not a nil, none being
+pushed). The budget is Z3 resource units (proofs/rlimit.py), not seconds.
 
 Starting points:
 

@@ -81,10 +81,10 @@ def test_a_loaded_machine_does_not_make_a_row_unknown(monkeypatch: pytest.Monkey
     fake = lambda: float(next(clock))  # noqa: E731
     monkeypatch.setattr(B.time, "monotonic", fake)
     monkeypatch.setattr(I.time, "monotonic", fake)
-    small = P.Budget("ci", {1: 6, 2: 6, 3: 6}, 1, P.BUDGETS["ci"].bmc_rlimit, False, (2,), P.BUDGETS["ci"].induction_rlimit,
-                     10, 1.0, 10.0)
+    small = P.Budget("ci", {1: 16, 2: 14, 3: 14}, 3, P.BUDGETS["ci"].bmc_rlimit, False, (2,),
+                     P.BUDGETS["ci"].induction_rlimit, 10, 1.0, 10.0)
     monkeypatch.setitem(P.BUDGETS, "ci", small)
-    rows = run_all(only="bmc-T1-empty,induction-T1")
+    rows = run_all(only="bmc-T1-invariant,induction-T1")
     assert [r.result for r in rows] == ["proved", "proved"], [r.detail for r in rows]
 
 

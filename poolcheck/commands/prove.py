@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run only the rows whose name matches: a name, a prefix (L3, bmc-T2, induction) or a glob; "
                         "comma-separated")
     p.add_argument("--budget", choices=tuple(BUDGETS), default="ci",
-                   help="ci (seconds per row) or thorough (the bounds in docs/proofs.md; minutes) (default ci)")
+                   help="ci or thorough: the bounds and Z3 resource units per row in docs/proofs.md (default ci)")
     p.add_argument("--list", action="store_true", help="list the row names and exit")
     add_common(p)
 
