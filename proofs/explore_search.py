@@ -161,6 +161,21 @@ class Hit:
     alternatives: tuple[tuple[int, ...], ...] = ()
 
 
+def _overlap(plain: list[tuple[int, int, int, int, int]], am: list[int]) -> bool:
+    """Whether two of the steps ``(thread, lid, plain reads, plain writes, fences)`` touch one cell, one plainly.
+
+    A cheap necessary condition for ``racy``, tested before any Footprint is built.
+    """
+    for i, (_, li, ri, wi, _) in enumerate(plain):
+        pi = ri | wi
+        ai = am[li]
+        for _, lj, rj, wj, _ in plain[i + 1:]:
+            pj = rj | wj
+            if pi & (pj | am[lj]) or pj & ai:
+                return True
+    return False
+
+
 def _access(fp: Footprint, bit: int) -> str:
     """How a step accesses one cell: "a plain write", "an atomic read", ..."""
     if fp.pw & bit:
@@ -232,6 +247,7 @@ class Search:
         self._gindex: dict[Ghost, int] = {}
         self._ret_memo: dict[tuple[int, tuple[Record, ...]], int] = {}
         self._d9_memo: dict[int, tuple[bool, Any]] = {}
+        self._fp_memo: dict[tuple[int, int, int, int, bool], Footprint] = {}
         # Dequeue and chain histories are kept without thread ids (the threads may be permuted).
         self.sym_history = world.target != "pool"
         # Results.
@@ -312,20 +328,33 @@ class Search:
 
         None when the step makes no plain or atomic access (nothing to race).
         """
-        am = self.am[lid]
-        if not (am or pr or pw):
+        if not (self.am[lid] or pr or pw):
             return None
+        return self.footprint_of(lid, mem, pr, pw, fences)
+
+    def footprint_of(self, lid: int, mem: tuple[Any, ...], pr: int, pw: int, fences: int) -> Footprint:
+        """``footprint`` of a step known to make a shared access (memoised: footprints repeat)."""
+        am = self.am[lid]
+        cas_ok = False
+        if am and self.kind[lid] == CAS:
+            eff = self.table.eff[lid]
+            cas_ok = eff is not None and mem[eff.addr] == eff.a
+        key = (lid, pr, pw, fences, cas_ok)
+        fp = self._fp_memo.get(key)
+        if fp is not None:
+            return fp
         ar = aw = 0
         if am:
             k = self.kind[lid]
             eff = self.table.eff[lid]
-            if k == STORE or k == ADD or (k == CAS and eff is not None and mem[eff.addr] == eff.a):
+            if k == STORE or k == ADD or (k == CAS and cas_ok):
                 aw = am
             else:
                 ar = am
         eff0 = self.table.eff[lid]
         first = am | self.pr[lid] | self.pw[lid]
-        return Footprint(pr, pw, ar, aw, fences, first, eff0.label if eff0 is not None else "")
+        fp = self._fp_memo[key] = Footprint(pr, pw, ar, aw, fences, first, eff0.label if eff0 is not None else "")
+        return fp
 
     # -- interning ---------------------------------------------------------
     def _mem_id(self, m: tuple[Any, ...]) -> int:
@@ -612,7 +641,7 @@ class Search:
         table = self.table
         EFF, STARTED = table.eff, table.started
         NEN, AM = self.nen, self.am
-        footprint = self.footprint
+        footprint_of = self.footprint_of
         sym = self.sym
         group_of = sym.group_of
         n = self.nthreads
@@ -673,7 +702,10 @@ class Search:
                 stopped = mem[0] != -1
                 moved = 0
                 unfinished = 0
-                plain: list[tuple[int, Footprint]] = []
+                # (thread, lid, plain reads, plain writes, fences) of each step that makes a shared access;
+                # footprints are built only when some step makes a plain access (atomics alone never race).
+                plain: list[tuple[int, int, int, int, int]] = []
+                nplain = 0
                 for t in threads:
                     lid = lids[t]
                     eff = EFF[lid]
@@ -696,17 +728,20 @@ class Search:
                                 dup = p
                                 break
                         if dup >= 0:
-                            for q, qfp in plain:
-                                if q == dup:
-                                    plain.append((t, qfp))
+                            for e in plain:
+                                if e[0] == dup:
+                                    plain.append((t, e[1], e[2], e[3], e[4]))
+                                    if e[2] or e[3]:
+                                        nplain += 1
                                     break
                             continue
                     ml, lid2, pend2, g2, pr, pw, fences, problems = step(mem, t, lid, pends[t], g, pends)
                     transitions += 1
-                    if AM[lid] or pr or pw:
-                        fp = footprint(lid, mem, pr, pw, fences)
-                        if fp is not None:
-                            plain.append((t, fp))
+                    if pr or pw:
+                        plain.append((t, lid, pr, pw, fences))
+                        nplain += 1
+                    elif AM[lid]:
+                        plain.append((t, lid, 0, 0, fences))
                     if problems:
                         for prop, msg in problems:
                             record(prop, msg, idx, (t,), depth)
@@ -741,8 +776,8 @@ class Search:
                             nf[t] = f2
                         nxt_frontier.append((s2, k, nf))
                 # Races: conflicting accesses (one plain, one a write) of two enabled threads' next steps.
-                if len(plain) > 1:
-                    self._races(plain, mem, idx, depth)
+                if nplain and len(plain) > 1 and _overlap(plain, AM):
+                    self._races([(e[0], footprint_of(e[1], mem, e[2], e[3], e[4])) for e in plain], mem, idx, depth)
                 if unfinished == 0:
                     self.terminal_states += 1
                     for v in checks.terminal(mem, self.ghosts[g][2]):
