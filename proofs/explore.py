@@ -222,7 +222,7 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
     # neither deciding makes the property undecided (proofs/explore_cx.decide_lp).
     undecided: list[str] = []
     for prop, cands in search.lp_candidates.items():
-        lp = decide_lp(search, prop, cands, world, variant, text, extra)
+        lp = decide_lp(search, prop, cands, world, variant, text, extra, exhaustive=not violations)
         if lp.built is not None:
             violations.append(ExploreViolation(prop, lp.built.counterexample.message, lp.built.counterexample,
                                                lp.length, True, lp.seconds))

@@ -194,8 +194,13 @@ class LpOutcome:
 
 
 def decide_lp(search: Search, prop: str, cands: list[Hit], world: World, variant: str, scenario: str,
-              extra: dict[str, Any], budget: int = DECIDE_EXECUTIONS) -> LpOutcome:
-    """Confirm one of ``cands`` (``prop``'s linearization-point hits) or decide ``prop`` on every execution."""
+              extra: dict[str, Any], budget: int | None = None, exhaustive: bool = True) -> LpOutcome:
+    """Confirm one of ``cands`` (``prop``'s linearization-point hits) or decide ``prop`` on every execution.
+
+    ``budget``: executions at most (default DECIDE_EXECUTIONS, read at the
+    call). ``exhaustive`` False skips the check of every execution (the caller
+    already has other violations, so the verdict is fail whatever it says).
+    """
     for hit in cands:
         built = build_counterexample(search, hit, world, variant, scenario, extra)
         if built.replayable:
@@ -205,7 +210,9 @@ def decide_lp(search: Search, prop: str, cands: list[Hit], world: World, variant
                f"linearization points are not Go's statements)")
     if not search.complete:
         return LpOutcome(prop, None, 0, 0.0, True, f"{flagged}; undecided (the search is incomplete)")
-    executions, found, why = every_history(world, budget)
+    if not exhaustive:
+        return LpOutcome(prop, None, 0, 0.0, True, f"{flagged}; not decided (other properties already fail)")
+    executions, found, why = every_history(world, DECIDE_EXECUTIONS if budget is None else budget)
     if found is not None:
         k, v = found
         data = dict(extra, length=len(k.schedule), replayable=True,

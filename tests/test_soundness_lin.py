@@ -91,7 +91,6 @@ def test_unconfirmed_lp_hits_are_decided_on_every_execution() -> None:
 
 def test_unconfirmed_lp_hits_beyond_the_budget_are_incomplete_not_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(proofs.explore_cx, "DECIDE_EXECUTIONS", 3)
-    monkeypatch.setattr(proofs.explore_cx.decide_lp, "__defaults__", (3,))
     res = explore(*SCENARIO, CasPublish)
     assert res.verdict == "incomplete", res.summary()
     assert res.complete and res.undecided == ["D5"]
@@ -131,7 +130,7 @@ def _count(w: object) -> int:
 def test_cli_incomplete_lp_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Item 2 through the command line: an undecided D5 is exit 3."""
-    monkeypatch.setattr(proofs.explore_cx.decide_lp, "__defaults__", (3,))
+    monkeypatch.setattr(proofs.explore_cx, "DECIDE_EXECUTIONS", 3)
     variant = f"{Path(__file__)}:CasPublish"
     rc = main(["explore", "dequeue", "push push | tail", "--size", "2", "--variant", variant, "--json",
                "--out", str(tmp_path)])
