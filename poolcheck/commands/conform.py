@@ -37,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="instead: run the real sync.Pool with GOMAXPROCS 2, 4, 8 under stress (--stress-ops each) and "
                         "check P1/P2 from the outside")
     p.add_argument("--stress-ops", type=int, default=100_000, help="with --pool-stress: operations per setting")
+    p.add_argument("--exhaustive", default="E1,E2",
+                   help="with --schedules: configurations replayed on every transition (default E1,E2; E2 is 118,406 "
+                        "schedules); the rest of E1-E5 are sampled")
     p.add_argument("--samples", type=int, default=1000, help="with --schedules: random schedules per E3-E5 (default 1000)")
 
 
@@ -109,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
     if args.schedules:
         from properties.conformance.goreplay_cli import schedules_command
         try:
-            return schedules_command(args.samples, args.examples, args.seed, model, args.json, Path("tests/regressions"))
+            return schedules_command(args.samples, args.examples, args.seed, model, args.json, Path("tests/regressions"),
+                                     args.exhaustive)
         except (conf.GoNotFound, conf.DriverError) as e:
             raise UsageError(str(e).splitlines()[0]) from None
     try:

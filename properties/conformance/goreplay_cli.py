@@ -19,18 +19,34 @@ __all__ = ["schedules_command", "replay_on_go", "GoReplayReport", "go_replay"]
 OK, VIOLATION, USAGE = 0, 1, 2
 
 
-def schedules_command(samples: int, hypothesis: int, seed: int, model: type[Model], as_json: bool,
-                      regressions: Path | None, e2: bool = True) -> int:
-    """Run every schedule source on the model and on Go's code; print counts and the first differences."""
-    from poolcheck.progress import Progress
-    from properties.conformance.goschedules import FULL, run_schedules
+def _emit(obj: dict[str, Any]) -> None:
+    """The one JSON object on stdout (the CLI moves prints to stderr under --json)."""
+    from poolcheck.common import emit_json
+    emit_json(obj)
 
-    full = FULL if e2 else tuple(n for n in FULL if n != "E2")
+
+def schedules_command(samples: int, hypothesis: int, seed: int, model: type[Model], as_json: bool,
+                      regressions: Path | None, exhaustive: str = "E1,E2") -> int:
+    """Run every schedule source on the model and on Go's code; print counts and the first differences.
+
+    ``exhaustive``: the E1-E5 configurations replayed on every transition; the others are sampled.
+    """
+    from poolcheck.progress import Progress
+    from properties.conformance.goschedules import FULL, SAMPLED, run_schedules
+
+    names = FULL + SAMPLED
+    full = tuple(n.strip() for n in exhaustive.split(",") if n.strip())
+    bad = [n for n in full if n not in names]
+    if bad:
+        sys.stderr.write(f"poolcheck: error: --exhaustive {exhaustive!r}: use a comma-separated list of "
+                         f"{', '.join(names)}\n")
+        return USAGE
+    sampled = tuple(n for n in names if n not in full)
     with Progress("conform --schedules", total=None) as bar:
         res = run_schedules(samples=samples, hypothesis=hypothesis, seed=seed, model=model, regressions=regressions,
-                            full=full, progress=lambda n, src: bar.update(n, source=src))
+                            full=full, sampled=sampled, progress=lambda n, src: bar.update(n, source=src))
     if as_json:
-        print(json.dumps({**res.to_json(), "verdict": "agree" if res.ok else "mismatch"}))
+        _emit({**res.to_json(), "verdict": "agree" if res.ok else "mismatch"})
         return OK if res.ok else VIOLATION
     for src, row in res.per_source.items():
         print(f"{src:<72} {row['schedules']:>7} schedules {row['steps']:>9} steps {row['mismatches']:>3} mismatch(es)")
@@ -104,7 +120,7 @@ def go_replay(cx: Counterexample) -> GoReplayReport:
     missing = [v for v in pushed if v not in returned]
     reproduced = c.mismatch is None and cx.prop in props
     go_steps = [{"index": i, "thread": t, "go": label, "value": v} for i, (t, label, v) in enumerate(c.go_steps)]
-    data = {"trace": cx.scenario, "property": cx.prop, "variant": cx.variant, "go_code": mutant or "reference",
+    data = {"scenario": cx.scenario, "property": cx.prop, "variant": cx.variant, "go_code": mutant or "reference",
             "reproduced": reproduced, "same_steps_and_results": c.mismatch is None,
             "first_difference": c.mismatch.to_json() if c.mismatch else None, "steps": len(c.go_steps),
             "go_results": c.go_results, "duplicated": dups, "not_returned": missing,
@@ -124,7 +140,7 @@ def replay_on_go(cx: Counterexample, path: str, as_json: bool) -> int:
         return USAGE
     d = rep.data
     if as_json:
-        print(json.dumps({"trace": path, **d}))
+        _emit({"trace": path, **d})
         return VIOLATION if rep.reproduced else OK
     print(f"{cx.prop} on {cx.variant}, replayed on the real Go code ({d['go_code']}) under the model's schedule:")
     for s in d["go_steps"]:
@@ -189,7 +205,7 @@ def pool_stress_command(ops: int, procs: tuple[int, ...], as_json: bool, mutant:
     rows = [stress(n, ops, mutant) for n in procs]
     ok = all(r.ok for r in rows)
     if as_json:
-        print(json.dumps({"pool_stress": [r.data for r in rows], "mutant": mutant, "verdict": "pass" if ok else "fail"}))
+        _emit({"pool_stress": [r.data for r in rows], "mutant": mutant, "verdict": "pass" if ok else "fail"})
         return OK if ok else VIOLATION
     for r in rows:
         d = r.data
