@@ -36,9 +36,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from poolcheck.common import UsageError
+from poolcheck.common import BAD_INPUT, UsageError
 
-__all__ = ["Job", "JobError", "JobSpecError", "Executor", "Inline", "Processes", "DaskExecutor", "executor",
+__all__ = ["Job", "JobError", "JobInputError", "JobSpecError", "Executor", "Inline", "Processes", "DaskExecutor", "executor",
            "parse_jobs", "run_job", "default_workers", "iter_chunks", "add_jobs_argument"]
 
 
@@ -83,13 +83,28 @@ def run_job(fn: str, kwargs: dict[str, Any]) -> Any:
 
 
 def _run_keyed(fn: str, kwargs: dict[str, Any]) -> tuple[bool, Any]:
-    """``run_job`` with the worker's exception turned into data (a traceback object does not travel)."""
+    """``run_job`` with the worker's exception turned into data (a traceback object does not travel):
+    ``(False, (True, line))`` for bad input (the driver exits 2 with the line), ``(False, (False, line))``
+    for anything else."""
     try:
         return True, run_job(fn, kwargs)
     except KeyboardInterrupt:
         raise
+    except BAD_INPUT as e:
+        return False, (True, str(e))
     except BaseException as e:  # noqa: BLE001 - a worker reports every failure as data, including SystemExit
-        return False, f"{type(e).__name__}: {e}"
+        return False, (False, f"{type(e).__name__}: {e}")
+
+
+class JobInputError(UsageError):
+    """A job found its input bad (a user's variant that breaks, a bad scenario): one line, exit status 2."""
+
+
+def _raise(job: Job, why: Any) -> None:
+    bad_input, line = why
+    if bad_input:
+        raise JobInputError(line)
+    raise JobError(job.key, line)
 
 
 Done = Callable[[Job, int, int], None]      # (job, finished so far, total)
@@ -121,7 +136,7 @@ class Inline:
         for n, job in enumerate(jobs, 1):
             ok, res = _run_keyed(job.fn, job.kwargs)
             if not ok:
-                raise JobError(job.key, str(res))
+                _raise(job, res)
             out.append(res)
             if on_done is not None:
                 on_done(job, n, len(jobs))
@@ -156,7 +171,7 @@ class Processes:
                 i = futures[fut]
                 ok, res = fut.result()
                 if not ok:
-                    raise JobError(jobs[i].key, str(res))
+                    _raise(jobs[i], res)
                 results[i] = res
                 if on_done is not None:
                     on_done(jobs[i], n, len(jobs))
@@ -203,7 +218,7 @@ class DaskExecutor:
                 i = where[fut.key]
                 ok, res = fut.result()
                 if not ok:
-                    raise JobError(jobs[i].key, str(res))
+                    _raise(jobs[i], res)
                 results[i] = res
                 if on_done is not None:
                     on_done(jobs[i], n, len(jobs))

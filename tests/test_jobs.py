@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +78,38 @@ def test_unreachable_scheduler_is_one_line_exit_2() -> None:
     r = subprocess.run([sys.executable, "-m", "poolcheck", "cluster", "local", "--workers", "0"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--workers 0" in r.stderr
+
+
+def test_bad_input_in_a_worker_is_bad_input_here() -> None:
+    from poolcheck.jobs import JobInputError
+    job = Job("broken variant", "poolcheck.engine:run_job",
+              {"engine": "sample", "variant": "no-such-variant", "config": {"configs": []}, "budget": "ci"})
+    for ex in (Inline(), Processes(2)):
+        try:
+            with pytest.raises(JobInputError, match="no-such-variant"):
+                ex.run([job])
+        finally:
+            ex.close()
+
+
+def test_fuzz_jobs_give_the_inline_output(tmp_path: Path) -> None:
+    """poolcheck fuzz over targets x seeds: the same JSON (times aside) inline and on two processes."""
+    def run(jobs: str) -> dict[str, object]:
+        r = subprocess.run([sys.executable, "-m", "poolcheck", "fuzz", "--variant", "push-no-typ-check", "--target",
+                            "dequeue", "--examples", "40", "--seeds", "2", "--jobs", jobs, "--json",
+                            "--out", str(tmp_path / jobs)], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 1, r.stderr
+        data = json.loads(r.stdout)
+        return _untimed(data["result"] if "result" in data else data, tmp_path / jobs)
+    assert run("inline") == run("2")
+
+
+def _untimed(x: object, out: Path) -> object:
+    if isinstance(x, dict):
+        return {k: _untimed(v, out) for k, v in x.items()
+                if k not in ("seconds", "time_to_first_violation", "elapsed", "argv", "started", "command")}
+    if isinstance(x, list):
+        return [_untimed(v, out) for v in x]
+    if isinstance(x, str) and x.startswith(str(out)):
+        return x[len(str(out)):]
+    return x

@@ -14,10 +14,13 @@ Exit status: 0 no violation, 1 a violation (reports written), 2 bad input,
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from poolcheck import artifacts, engine
 from poolcheck.common import UsageError, add_common, finish, variant_from
+from poolcheck.engine.merge import merge
+from poolcheck.jobs import Job, add_jobs_argument, executor
 from poolcheck.progress import Progress
 from properties.fuzz import SEARCHES, TARGETS
 
@@ -34,6 +37,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", default="0",
                    help="seed of every search, an integer, or 'random' for fresh randomness (default 0: "
                         "the same run every time)")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="run every search under this many seeds, --seed, --seed+1, ... (default 1); with --jobs the "
+                        "target x seed jobs run in parallel")
+    p.add_argument("--database", type=Path, default=None, metavar="DIR",
+                   help="a Hypothesis example database shared by every job (a directory; on a cluster one that every "
+                        "worker mounts): a failure one job saves is replayed first by the jobs that start after it")
+    add_jobs_argument(p)
 
 
 def _targets(args: argparse.Namespace) -> tuple[str, ...]:
@@ -55,12 +65,30 @@ def _seed(text: str) -> int | None:
 def run(args: argparse.Namespace) -> int:
     if args.examples < 1:
         raise UsageError(f"--examples {args.examples}: give at least 1")
+    if args.seeds < 1:
+        raise UsageError(f"--seeds {args.seeds}: give at least 1")
     targets = _targets(args)
     seed = _seed(args.seed)
+    if seed is None and args.seeds > 1:
+        raise UsageError("--seeds needs an integer --seed (with 'random' every job draws its own randomness anyway)")
     variant_from(args)
-    with Progress("fuzz") as bar:
-        res = engine.run("fuzz", args.variant, {"targets": list(targets), "seed": seed},
-                         engine.Budget("ci", examples=args.examples), bar)
+    database = str(args.database.resolve()) if args.database is not None else None
+    seeds = [seed] if seed is None else [seed + k for k in range(args.seeds)]
+    # One job per (target, seed), merged in this order: the output does not depend on --jobs.
+    todo = [Job(f"fuzz {t} seed {s}", "poolcheck.engine:run_job",
+                {"engine": "fuzz", "variant": args.variant,
+                 "config": {"targets": [t], "seed": s, "database": database},
+                 "budget": engine.Budget("ci", examples=args.examples).to_json()},
+                {"dequeue": 1.0, "chain": 2.0, "pool": 3.0}[t])
+            for s in seeds for t in targets]
+    ex = executor(args.jobs)
+    try:
+        with Progress(f"fuzz ({ex.name})") as bar:
+            bar.stage(f"{len(todo)} jobs", len(todo))
+            parts = ex.run(todo, lambda job, n, total: bar.update(n, job=job.key))
+    finally:
+        ex.close()
+    res = merge([engine.EngineResult.from_json(p) for p in parts])
     traces = [artifacts.save(v.counterexample, args.out) / "trace.json" if v.counterexample is not None else None
               for v in res.violations]
     per_target = res.data["per_target"]

@@ -32,6 +32,8 @@ def _combine(key: str, a: Any, b: Any) -> Any:
         return max(a, b)
     if key in MIN_KEYS:
         return min(a, b)
+    if key == "verdict" and isinstance(a, str) and isinstance(b, str) and {a, b} <= set(Verdict):
+        return Verdict.worst((Verdict(a), Verdict(b))).value
     if isinstance(a, bool) or isinstance(b, bool):
         return a and b if key == "complete" else a or b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
