@@ -119,12 +119,19 @@ def go_replay(cx: Counterexample) -> GoReplayReport:
         props = []
     missing = [v for v in pushed if v not in returned]
     reproduced = c.mismatch is None and cx.prop in props
+    # The model's violating step (an index into its whole trace) as an index into the hooked steps Go reports.
+    go_step = None
+    if cx.violating_step is not None and c.kernel is not None:
+        from properties.conformance.goreplay import HOOKS
+        hooked = {h.label for h in HOOKS}
+        go_step = sum(1 for st in c.kernel.trace[:cx.violating_step + 1] if st.label in hooked) - 1
     go_steps = [{"index": i, "thread": t, "go": label, "value": v} for i, (t, label, v) in enumerate(c.go_steps)]
     data = {"scenario": cx.scenario, "property": cx.prop, "variant": cx.variant, "go_code": mutant or "reference",
             "reproduced": reproduced, "same_steps_and_results": c.mismatch is None,
             "first_difference": c.mismatch.to_json() if c.mismatch else None, "steps": len(c.go_steps),
             "go_results": c.go_results, "duplicated": dups, "not_returned": missing,
-            "model_properties_violated": props, "go_steps": go_steps}
+            "model_properties_violated": props, "go_steps": go_steps,
+            "violating_go_step": go_step if go_step is not None and go_step >= 0 else None}
     return GoReplayReport(cx, mutant, data)
 
 
@@ -143,8 +150,14 @@ def replay_on_go(cx: Counterexample, path: str, as_json: bool) -> int:
         _emit({"trace": path, **d})
         return VIOLATION if rep.reproduced else OK
     print(f"{cx.prop} on {cx.variant}, replayed on the real Go code ({d['go_code']}) under the model's schedule:")
+    at = d["violating_go_step"]
     for s in d["go_steps"]:
-        print(f"  {s['index']:>3}  T{s['thread']}  {s['go']:<66} {json.dumps(s['value'])}")
+        mark = ">>" if s["index"] == at else "  "
+        print(f"{mark}{s['index']:>3}  T{s['thread']}  {s['go']:<66} {json.dumps(s['value'])}")
+    if at is not None:
+        print(f"  the violation shows at Go step {at} (>>), the model's step {cx.violating_step}")
+    else:
+        print("  the violation shows in the final state (after the last step)")
     print(f"  results per thread: {json.dumps(d['go_results'])}")
     if d["duplicated"]:
         print(f"  duplicated on Go: {d['duplicated']}")
