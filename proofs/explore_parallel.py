@@ -60,6 +60,8 @@ from proofs.explore_search import FMASK, GMASK, LMASK, LW, MMASK, MW, Footprint,
 __all__ = ["ParallelSearch", "default_jobs", "owner_hasher", "field_content", "Content"]
 
 Content = tuple[int, int, tuple[Any, ...], Any]
+Entry = tuple[int, int, list[int] | None]
+"""A frontier entry: (packed state, its index in the worker, its fields if already decoded)."""
 """A thread's local state across processes: (class, operation index, representative results, pending record)."""
 
 def default_jobs() -> int:
@@ -131,8 +133,16 @@ def owner_hasher(search: Search) -> Callable[[int], int]:
 class _Worker:
     """One partition: its own Search (ids, tables, checks), visited set and parent links."""
 
-    def __init__(self, me: int, jobs: int, search: Search) -> None:
+    def __init__(self, me: int, jobs: int, search: Search, native: bool = False) -> None:
         self.me, self.jobs, self.search = me, jobs, search
+        # The compiled core's expansion (proofs/native/core.py: make_expander), else expand_state.
+        self.ex: Any = None
+        self.width = 0
+        self._ex0 = (0, 0)  # the expander's (transitions, terminal states) not counted by this worker
+        if native:
+            from proofs.native.core import make_expander
+            self.ex = make_expander(search)
+            self.width = 8 * int(self.ex.stats()["words_per_state"])
         self.owner_hash = owner_hasher(search)
         self.index: dict[int, int] = {}
         self.keys: list[int] = []
@@ -165,12 +175,12 @@ class _Worker:
         self.map_g: list[dict[int, int]] = [{} for _ in range(jobs)]
         self.map_f: list[dict[int, int]] = [{} for _ in range(jobs)]
 
-    def start(self) -> list[tuple[int, int, list[int]]]:
+    def start(self) -> list[Entry]:
         """Store the initial state (and its problems); the first frontier."""
         search = self.search
         m0, g0, f0 = search.initial()
         s0, f0 = self.canonical(m0, g0, f0)
-        frontier: list[tuple[int, int, list[int]]] = []
+        frontier: list[Entry] = []
         self.add(s0, self.me, -1, -1, frontier, f0)
         for prop, msg in search.initial_problems:
             search._record(prop, msg, 0, (), 0)
@@ -182,6 +192,9 @@ class _Worker:
         if me != 0:
             self.prefix = len(self.keys)
             self.transitions = 0
+            if self.ex is not None:
+                st = self.ex.stats()
+                self._ex0 = (int(st["transitions"]), int(st["terminal_states"]))
             self.search.hits = {}
             self.search.lp_candidates = {}
             self.search.terminal_states = 0
@@ -197,8 +210,16 @@ class _Worker:
         fields = self.search.sym.canon(fields)
         return self.search.compose(m, g, fields), fields
 
-    def add(self, s: int, pw: int, pi: int, mv: int, nxt: list[tuple[int, int, list[int]]],
-            fields: list[int] | None = None) -> None:
+    def counts(self) -> tuple[int, int]:
+        """(transitions, terminal states) this worker counts."""
+        tr, term = self.transitions, self.search.terminal_states
+        if self.ex is not None:
+            st = self.ex.stats()
+            tr += int(st["transitions"]) - self._ex0[0]
+            term += int(st["terminal_states"]) - self._ex0[1]
+        return tr, term
+
+    def add(self, s: int, pw: int, pi: int, mv: int, nxt: list[Entry], fields: list[int] | None = None) -> None:
         """Store ``s`` (owned here) if new, with its parent link, and put it on the next frontier."""
         k = len(self.keys)
         if self.index.setdefault(s, k) != k:
@@ -207,7 +228,7 @@ class _Worker:
         self.parent_w.append(pw)
         self.parent_i.append(pi)
         self.move.append(mv)
-        nxt.append((s, k, fields if fields is not None else self.search.decode(s)[2]))
+        nxt.append((s, k, fields))
 
     # -- exchange --------------------------------------------------------------
     def batch(self, dest: int, states: list[tuple[int, int, int]]) -> tuple[Any, ...]:
@@ -231,7 +252,7 @@ class _Worker:
                     fdefs.append((f, field_content(search, f)))
         return self.me, mems, ghosts, fdefs, states
 
-    def receive(self, msg: tuple[Any, ...], nxt: list[tuple[int, int, list[int]]]) -> None:
+    def receive(self, msg: tuple[Any, ...], nxt: list[Entry]) -> None:
         src, mems, ghosts, fdefs, states = msg
         search = self.search
         mm, mg, mf = self.map_m[src], self.map_g[src], self.map_f[src]
@@ -248,14 +269,17 @@ class _Worker:
             self.add(s2, src, pi, mv, nxt, f2)
 
     # -- one level -------------------------------------------------------------
-    def level(self, frontier: list[tuple[int, int, list[int]]], depth: int,
-              out: list[list[tuple[int, int, int]]]) -> list[tuple[int, int, list[int]]]:
+    def level(self, frontier: list[Entry], depth: int, out: list[list[tuple[int, int, int]]]) -> list[Entry]:
         """Expand this worker's part of level ``depth``; successors owned elsewhere go to ``out[owner]``."""
-        nxt: list[tuple[int, int, list[int]]] = []
+        if self.ex is not None:
+            return self._level_native(frontier, depth, out)
+        nxt: list[Entry] = []
         me, jobs, search, bits = self.me, self.jobs, self.search, self.group_bits
         owner_hash, add = self.owner_hash, self.add
         succ: list[tuple[int, int, list[int]]] = []
         for s, idx, fields in frontier:
+            if fields is None:
+                fields = search.decode(s)[2]
             self.transitions += expand_state(search, s, idx, fields, depth, bits, succ)
             for s2, t, f2 in succ:
                 dest = owner_hash(s2) % jobs if jobs > 1 else 0
@@ -264,6 +288,31 @@ class _Worker:
                 else:
                     out[dest].append((s2, idx, t))
             succ.clear()
+        return nxt
+
+    def _level_native(self, frontier: list[Entry], depth: int, out: list[list[tuple[int, int, int]]]) -> list[Entry]:
+        """``level`` through the compiled core, one call per run of consecutive indices (its records use them)."""
+        nxt: list[Entry] = []
+        me, jobs, w = self.me, self.jobs, self.width
+        owner_hash, add = self.owner_hash, self.add
+        i = 0
+        while i < len(frontier):
+            j = i + 1
+            while j < len(frontier) and frontier[j][1] == frontier[j - 1][1] + 1:
+                j += 1
+            idx0 = frontier[i][1]
+            batch = b"".join(e[0].to_bytes(w, "little") for e in frontier[i:j])
+            succ, parents, moves = self.ex.expand(batch, idx0, depth)
+            par = array("i")
+            par.frombytes(parents)
+            for k, t in enumerate(moves):
+                s2 = int.from_bytes(succ[k * w:(k + 1) * w], "little")
+                dest = owner_hash(s2) % jobs if jobs > 1 else 0
+                if dest == me:
+                    add(s2, me, idx0 + par[k], t, nxt)
+                else:
+                    out[dest].append((s2, idx0 + par[k], t))
+            i = j
         return nxt
 
     def contents(self, idx: int) -> list[Content]:
@@ -292,7 +341,7 @@ class _Worker:
 
 
 def expand_state(search: Search, s: int, idx: int, fields: list[int], depth: int, group_bits: list[int],
-                 succ: list[tuple[int, int, list[int]]]) -> int:
+                 succ: list[Entry]) -> int:
     """Check state ``s`` (index ``idx`` in this process) and list its canonical successors; returns transitions.
 
     The serial loop of ``Search._run`` for one state, with successors appended
@@ -379,7 +428,7 @@ def expand_state(search: Search, s: int, idx: int, fields: list[int], depth: int
 
 
 # -- the worker process ----------------------------------------------------------
-def _serve(w: _Worker, frontier: list[tuple[int, int, list[int]]], conn: Connection, inboxes: list[Any]) -> None:
+def _serve(w: _Worker, frontier: list[Entry], conn: Connection, inboxes: list[Any]) -> None:
     """A forked worker's loop: levels on command, then its results, then path queries, until "exit"."""
     cpu0 = time.process_time()
     me, jobs = w.me, w.jobs
@@ -395,11 +444,11 @@ def _serve(w: _Worker, frontier: list[tuple[int, int, list[int]]], conn: Connect
             for _ in range(jobs - 1):
                 w.receive(inboxes[me].get(), nxt)
             frontier = nxt
-            conn.send(("level", len(frontier), len(w.keys) - w.prefix, w.transitions))
+            conn.send(("level", len(frontier), len(w.keys) - w.prefix, w.counts()[0]))
         elif cmd[0] == "results":
             hits = [_hit_tuple(h, w) for h in search.hits.values()]
             lp = {p: [_hit_tuple(h, w) for h in hs] for p, hs in search.lp_candidates.items()}
-            conn.send(("results", len(w.keys) - w.prefix, w.transitions, search.terminal_states,
+            conn.send(("results", len(w.keys) - w.prefix, *w.counts(),
                        dict(search.reached), hits, lp, time.process_time() - cpu0))
         elif cmd[0] == "walk":
             conn.send(("walk",) + w.walk(cmd[2], cmd[3]))
@@ -411,7 +460,7 @@ def _hit_tuple(h: Hit, w: _Worker) -> tuple[Any, ...]:
     return (h.prop, h.message, h.idx, h.extra, h.length, h.seconds, h.alternatives, w.me, w.contents(h.idx))
 
 
-def _child(w: _Worker, me: int, jobs: int, frontier: list[tuple[int, int, list[int]]], conn: Connection,
+def _child(w: _Worker, me: int, jobs: int, frontier: list[Entry], conn: Connection,
            inboxes: list[Any]) -> None:
     """Take over the forked copy of the serial prefix as worker ``me`` of ``jobs``."""
     try:
@@ -423,6 +472,11 @@ def _child(w: _Worker, me: int, jobs: int, frontier: list[tuple[int, int, list[i
             conn.send(("error", type(e).__name__, str(e)))
         except OSError:  # pragma: no cover - the coordinator is gone
             pass
+
+
+def _native_available() -> bool:
+    from proofs import native
+    return native.available() and hasattr(native.module(), "Expander")
 
 
 # -- the coordinator -------------------------------------------------------------
@@ -445,12 +499,14 @@ class ParallelSearch(Search):
 
     def __init__(self, world: World, goals: list[Goal], reduction: bool = True, max_states: int | None = None,
                  progress: Callable[[dict[str, Any]], None] | None = None, progress_every: float = 0.25,
-                 jobs: int | None = None, fork_at: int | None = None) -> None:
+                 jobs: int | None = None, fork_at: int | None = None, native: bool | None = None) -> None:
         super().__init__(world, goals, reduction, max_states, progress, progress_every)
         self.jobs = default_jobs() if jobs is None else jobs
         if self.jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {self.jobs}")
         self.fork_at = FORK_AT if fork_at is None else fork_at
+        # Expand with the compiled core when it is built (None: if available), else in Python.
+        self.native = _native_available() if native is None else native
         self.forked = False
         self._contents: list[Content] = []
         self._paths: list[list[int]] = []
@@ -475,7 +531,7 @@ class ParallelSearch(Search):
     def _run_parallel(self) -> None:
         self._t0 = t0 = time.monotonic()
         cpu0 = time.process_time()
-        w = _Worker(0, 1, self)
+        w = _Worker(0, 1, self, self.native)
         frontier = w.start()
         depth = 0
         budget_hit = False
@@ -483,7 +539,7 @@ class ParallelSearch(Search):
         while frontier and len(frontier) < self.fork_at:
             self.max_depth = depth
             frontier = w.level(frontier, depth, [[]])
-            self._report(len(w.keys), w.transitions, len(frontier), depth)
+            self._report(len(w.keys), w.counts()[0], len(frontier), depth)
             if frontier and self.max_states is not None and len(w.keys) >= self.max_states:
                 budget_hit = True
                 break
@@ -492,7 +548,8 @@ class ParallelSearch(Search):
             self.forked = True
             self._forked(w, frontier, depth)
         else:
-            self.states, self.transitions = len(w.keys), w.transitions
+            self.states = len(w.keys)
+            self.transitions, self.terminal_states = w.counts()
             self.complete = not budget_hit
             def here(_w: int, i: int, mv: int) -> tuple[list[Content], int, int, int]:
                 return w.walk(i, mv)
@@ -503,7 +560,7 @@ class ParallelSearch(Search):
         self.seconds = time.monotonic() - t0
         self.cpu_seconds += time.process_time() - cpu0
 
-    def _forked(self, w: _Worker, frontier: list[tuple[int, int, list[int]]], depth: int) -> None:
+    def _forked(self, w: _Worker, frontier: list[Entry], depth: int) -> None:
         ctx = mp.get_context("fork")
         inboxes = [ctx.Queue() for _ in range(self.jobs)]
         conns: list[Connection] = []

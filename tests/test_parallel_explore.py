@@ -88,8 +88,15 @@ def test_states_and_owners_are_byte_identical_under_two_hash_seeds() -> None:
     assert int(states) > 10_000 and int(transitions) > int(states)
 
 
+@pytest.mark.parametrize("expansion", ["native", "python"])
 @pytest.mark.parametrize("name", ["E1", "E2", "E4", "E6"])
-def test_jobs_2_matches_the_serial_search_on_the_small_bench_configurations(name: str) -> None:
+def test_jobs_2_matches_the_serial_search_on_the_small_bench_configurations(name: str, expansion: str,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers expanding with the compiled core (when built) and with expand_state give the serial result."""
+    if expansion == "python":
+        monkeypatch.setattr(par, "_native_available", lambda: False)
+    elif not par._native_available():
+        pytest.skip("the compiled core is not built (pip install -e . with a C compiler)")
     c = by_name(name)
     r = _same(c.target, c.scenario, c.params)
     assert r.verdict == "pass" and r.complete
@@ -115,9 +122,14 @@ def test_jobs_2_matches_the_serial_search_on_every_mutant_witness(name: str, cls
         assert r.verdict == "fail" and {v.prop for v in r.violations} & set(cls.expected)
 
 
-def test_a_parallel_counterexample_replays() -> None:
+@pytest.mark.parametrize("native", [True, False])
+def test_a_parallel_counterexample_replays(native: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """The path walked back through the workers replays in the kernel and shows the property again."""
     from model.variants import resolve
+    if not native:
+        monkeypatch.setattr(par, "_native_available", lambda: False)
+    elif not par._native_available():
+        pytest.skip("the compiled core is not built (pip install -e . with a C compiler)")
     r = explore("dequeue", "push push push | tail tail", Params(size=2), resolve("push-no-typ-check"), jobs=2)
     assert {(v.prop, v.length) for v in r.violations} == {("D7", 11), ("D5", 13), ("D2", 14), ("D3", 15)}
     for v in r.violations:
