@@ -93,6 +93,7 @@ _H: list[tuple[str, str, bool, bool, bool]] = [
     (f"{_PC}.popHead", "d := c.head", True, False, True),
     # Statements only the Go mutants have (gomutants.py; the model mutants' labels).
     (f"{_PD}.popHead", "d.headTail.Store(ptrs2)", False, True, False),
+    (f"{_PD}.pushHead", "typ := slot.typ", False, True, False),
     (f"{_PC}.popTail", "c.tail.Store(d2)", True, True, False),
 ]
 HOOKS: tuple[Hook, ...] = tuple(Hook(i, f, s, p, o, e) for i, (f, s, p, o, e) in enumerate(_H))
