@@ -174,7 +174,7 @@ class LadderRow:
 
     config: str
     jobs: int
-    core: str                # the search loop: "native" (proofs/native) or "python"
+    core: str                # the expansion: "native" (proofs/native) or "python"; --jobs N adds Python exchange
     states: int
     transitions: int
     max_depth: int
@@ -204,7 +204,11 @@ def run_rung(c: BenchConfig, jobs: int, model: type[Model] = Model) -> LadderRow
     from proofs.explore import explore
     from proofs.native import select
 
-    core = "python" if jobs > 1 else select("auto")
+    if jobs > 1:  # the workers expand with the compiled core when it is built (proofs/explore_parallel.py)
+        from proofs.explore_parallel import _native_available
+        core = "native" if _native_available() else "python"
+    else:
+        core = select("auto")
     self0 = time.process_time()
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()

@@ -32,7 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variant", default="reference", help="variant to benchmark (default: reference)")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes per search (default: all cores, or one process on the compiled core when "
-                        "it is built, as poolcheck explore); with --ladder every run is made at --jobs 1 and at N")
+                        "it is built, as poolcheck explore); with --ladder every run is made at --jobs 1 and at N "
+                        "(--jobs 1: only at 1)")
     p.add_argument("--core", choices=("auto", "native", "python"), default="auto",
                    help="the search loop of one-process runs: native (compiled, proofs/native), python, or auto "
                         "(native when built); to compare the two cores")
@@ -91,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     if args.ladder:
         n = args.jobs or default_jobs()
         say(_LHEAD)
-        lrows = ladder(configs, (1, n if n > 1 else 2), model=model, on_row=lambda r: say(_lline(r)))
+        lrows = ladder(configs, (1,) if args.jobs == 1 else (1, n if n > 1 else 2), model=model,
+                       on_row=lambda r: say(_lline(r)))
         out["ladder"] = [r.to_json() for r in lrows]
         ok = all(r.verdict == "pass" for r in lrows)
     else:
