@@ -9,8 +9,8 @@ schedule must be followable, or the file does not belong to it
 and ``diverged_at`` says where.
 
 Besides what an execution shows at its end, replay evaluates the state
-invariants (D1, D2, C5, C6, P9, P11: properties.invariants) after every
-scheduling point, as the explorer does, so that a violation which exists
+invariants (the catalog's ``state`` properties for the target: D1, D2, C5, C6,
+P9, P11, through properties.state_checks) after every scheduling point, as the explorer does, so that a violation which exists
 only mid-run (a D2 state a later step repairs) replays too (``StateWatch``).
 """
 
@@ -26,9 +26,9 @@ from model.scenario import ScenarioError
 from model.tracefile import Counterexample, TraceFileError
 from model.variants import Model, registry, resolve
 from properties import catalog
-from properties import invariants as inv
 from properties.checks import check_execution
 from properties.invariants import Violation
+from properties.state_checks import state_violations
 
 __all__ = ["ReplayResult", "replay", "build_world", "StateWatch", "check_all", "load_trace", "needs_trust",
            "MAX_TRACE_BYTES"]
@@ -64,22 +64,8 @@ class StateWatch:
         self.first: dict[str, Violation] = {}
 
     def observe(self, k: Kernel) -> None:
-        w, mem, bits = self.world, k.mem, self.world.params.dequeue_bits
         inflight = sum(1 for r in k.history if r.call >= 0 and r.ret is None)
-        out: list[Violation] = []
-        if w.target == "dequeue":
-            out += inv.d1_packed_index(mem, w.root, bits)
-            out += inv.d2_slot_ownership(mem, w.root, bits, inflight)
-        elif w.target == "chain":
-            for d in inv.chain_reachable(mem, w.root):
-                out += inv.d1_packed_index(mem, d, bits)
-                out += inv.d2_slot_ownership(mem, d, bits, inflight)
-            out += inv.c5_growth(mem, w.root, w.params.init_size, w.cfg.limit)
-            out += inv.c6_drop_only_drained(mem, w.root, bits)
-        elif w.rt is not None:
-            for p in w.pools:
-                out += inv.p9_victim_empty_mark(mem, p, bits)
-                out += inv.p11_registry(mem, p, w.rt)
+        out = state_violations(self.world, k.mem, inflight)
         step = k.nsteps - 1
         for v in out:
             if v.prop not in self.first:
