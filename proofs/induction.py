@@ -52,7 +52,7 @@ one query for all steps), over 32-bit indices and a 64-bit headTail, for a
 fixed ring size (2 and 4 in the gate; 8 with the thorough budget) and T
 thieves.
 
-The first attempt (``FIRST_ATTEMPT``: I1, I3, I4, I12, i.e. the properties
+The first attempt (``FIRST_ATTEMPT``: I1, I3, I4, I12, I13, i.e. the properties
 plus the accounting) is not inductive: Z3 returns an owner at P_WRITE whose
 loaded head is not the current head, so its write lands on a slot in range
 and overwrites a live value (I3 breaks). ``python -m proofs.induction``
@@ -61,7 +61,7 @@ time and prints the counterexample to induction each time until the
 invariant is inductive (docs/proofs.md shows the output). I2 is not needed
 for the proof (dropping it still proves); it keeps dead locals at 0 so that
 states are canonical. Every other clause is necessary: without it the check
-fails (tests/test_induction.py drops I6, I9 and I12).
+fails (tests/test_induction.py drops I6, I9, I12 and I13).
 """
 
 from __future__ import annotations
