@@ -341,7 +341,7 @@ class _Worker:
 
 
 def expand_state(search: Search, s: int, idx: int, fields: list[int], depth: int, group_bits: list[int],
-                 succ: list[Entry]) -> int:
+                 succ: list[tuple[int, int, list[int]]]) -> int:
     """Check state ``s`` (index ``idx`` in this process) and list its canonical successors; returns transitions.
 
     The serial loop of ``Search._run`` for one state, with successors appended
