@@ -162,6 +162,12 @@ GO_MUTANTS: dict[str, GoMutant] = {m.name: m for m in [
         note="needs a dequeue of 2^31 slots before it differs: out of reach of any test at Go's width"),
     GoMutant("pophead-no-backup", PQ, (
         GoEdit("poolChain.popHead", "d = d.prev.Load()", "d = nil " + _M + "no backing up"),)),
+    GoMutant("grow-no-prev", PQ, (
+        GoEdit("poolChain.pushHead", "d2.prev.Store(d)\n", _M + "no link back to d\n"),)),
+    GoMutant("grow-uncapped", PQ, (
+        GoEdit("poolChain.pushHead", "if newSize >= dequeueLimit {", "if false { " + _M + "never capped"),)),
+    GoMutant("pin-no-size-check", POOL, (
+        GoEdit("Pool.pin", "if uintptr(pid) < s {", "if _ = s; l != nil { " + _M + "the size is not checked"),)),
     GoMutant("cleanup-no-victim-drop", POOL, (
         GoEdit("poolCleanup", "for _, p := range oldPools {\n\t\tp.victim = nil\n\t\tp.victimSize = 0\n\t}",
                _M + "oldPools' victim caches are not dropped"),)),
