@@ -221,11 +221,9 @@ def search_cases(target: str, kind: str, model: type[Model] = Model, examples: i
     def fails(case: Case) -> bool:
         nonlocal n, first
         n += 1
-        try:
-            failed = run_case(case, model).failed
-        except Undecided:
-            clock.undecided += 1
-            failed = False
+        o = run_case(case, model)
+        failed = o.failed   # an undecided history still fails on the execution's other violations
+        clock.undecided += o.undecided
         if failed and not first:
             first = n
         clock.tick(target, kind, n, failed)

@@ -73,3 +73,13 @@ def test_sample_engine_on_the_reference_reports_no_race_when_undecided(undecided
     cell = sample(resolve("reference"), WITNESS, runs=20, seconds=60.0)
     assert cell.status == "survived" and cell.prop in (None, "")
     assert "20 undecided" in cell.note
+
+
+def test_fuzz_keeps_races_when_linearizability_is_undecided(undecided: None) -> None:
+    """The fuzz engine's scenario searches (properties.fuzz.search_cases through properties.scenarios.run_case)
+    used to count an undecided case as passing, dropping its races with the history."""
+    from properties.fuzz import search_cases
+
+    n, outcome, _ = search_cases("dequeue", "choices", resolve("push-plain-typ-load"), examples=300, seed=0)
+    assert outcome is not None, f"the D7 race was dropped with the undecided history ({n} examples)"
+    assert "D7" in {v.prop for v in outcome.violations} and outcome.undecided
