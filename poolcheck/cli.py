@@ -25,12 +25,12 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from poolcheck import commands as _commands
-from poolcheck.common import BAD_INPUT, INTERRUPTED, USAGE, check_out, set_stdout
-
 __all__ = ["main", "entry", "build_parser"]
 
+# This module imports only the standard library at load time: ``entry`` blocks SIGINT before anything else is
+# imported, so no thread a library starts at import (a BLAS pool, say) can take a Ctrl-C meant for poolcheck.
 GRACE_SECONDS = 1.5     # after Ctrl-C, how long the command may take to unwind before the process ends anyway
+USAGE, INTERRUPTED = 2, 130   # as poolcheck.common (checked by tests/test_cli_behaviour.py)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +41,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _command_modules() -> list[ModuleType]:
+    from poolcheck import commands as _commands
+
     mods = []
     for info in sorted(pkgutil.iter_modules(_commands.__path__), key=lambda i: i.name):
         if not info.name.startswith("_"):
@@ -106,6 +108,8 @@ _INTERRUPTS: _Interrupts | None = None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from poolcheck.common import BAD_INPUT, check_out, set_stdout
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

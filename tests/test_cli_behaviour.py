@@ -78,6 +78,16 @@ def test_an_interrupted_campaign_is_never_a_pass(tmp_path: Path) -> None:
         assert data["verdict"] == "incomplete" and data["interrupted"] is True
 
 
+def test_sigint_is_blocked_before_any_library_loads() -> None:
+    """poolcheck.cli imports only the standard library, so entry() blocks SIGINT before a library's thread starts."""
+    from poolcheck import cli, common
+    assert (cli.USAGE, cli.INTERRUPTED) == (common.USAGE, common.INTERRUPTED)
+    code = "import sys, poolcheck.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
+           "('poolcheck', 'model', 'properties', 'proofs', 'numpy', 'z3', 'hypothesis')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['poolcheck', 'poolcheck.cli']"
+
+
 def test_campaign_marks_the_interrupted_stage_incomplete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(ctx: campaign.Context, bar: object) -> campaign.StageResult:
         raise KeyboardInterrupt
