@@ -71,7 +71,8 @@ def test_sample_engine_kills_a_racy_mutant_although_every_history_check_is_undec
 
 def test_sample_engine_on_the_reference_reports_no_race_when_undecided(undecided: None) -> None:
     cell = sample(resolve("reference"), WITNESS, runs=20, seconds=60.0)
-    assert cell.status == "survived" and cell.prop in (None, "")
+    # No race and no fault on the reference, and D5 could not be decided: incomplete, never 'survived' (a pass).
+    assert cell.status == "incomplete" and cell.prop in (None, "")
     assert "20 undecided" in cell.note
 
 
@@ -83,3 +84,13 @@ def test_fuzz_keeps_races_when_linearizability_is_undecided(undecided: None) -> 
     n, outcome, _ = search_cases("dequeue", "choices", resolve("push-plain-typ-load"), examples=300, seed=0)
     assert outcome is not None, f"the D7 race was dropped with the undecided history ({n} examples)"
     assert "D7" in {v.prop for v in outcome.violations} and outcome.undecided
+
+
+def test_sample_engine_says_incomplete_for_an_undecided_history(undecided: None) -> None:
+    """A run whose D5 could not be decided leaves D5 unknown: the engine's verdict is incomplete, never pass."""
+    from poolcheck import engine
+    from poolcheck.engine.explore import one_config
+
+    res = engine.run("sample", "reference", {"configs": [one_config("dequeue", "push pop | tail", Params(size=2))]},
+                     engine.Budget("ci", runs=5))
+    assert res.verdict is engine.Verdict.INCOMPLETE and res.incomplete == ["D5"] and not res.violations

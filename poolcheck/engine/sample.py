@@ -82,6 +82,7 @@ class SampleEngine:
         checked: set[str] = set()
         configs: list[ConfigRun] = []
         undecided_total = executions = 0
+        unknown: set[str] = set()
         progress.stage("sample", len(cfgs) * runs)
         for ci, c in enumerate(cfgs):
             target, scenario = c["target"], c["scenario"]
@@ -132,12 +133,17 @@ class SampleEngine:
                 if stop == "expected" and seen_here and (not expected or expected <= seen_here):
                     break
             undecided_total += undecided
+            if undecided:   # the history property this target's runs could not decide (never a pass)
+                unknown.add({"dequeue": "D5", "chain": "C4"}.get(target, "D5"))
             configs.append(ConfigRun(name, Verdict.FAIL.value if bad else Verdict.PASS.value,
                                      time.monotonic() - c0,
                                      {"executions": done, "violating": bad, "undecided": undecided}))
         violations = sorted(found.values(), key=lambda v: order(v.prop))
         notes = [f"linearizability undecided (search budget) in {undecided_total} execution(s)"] \
             if undecided_total else []
-        return EngineResult("sample", variant, Verdict.FAIL if violations else Verdict.PASS, violations,
+        unknown -= {v.prop for v in violations}
+        verdict = Verdict.FAIL if violations else Verdict.INCOMPLETE if unknown else Verdict.PASS
+        return EngineResult("sample", variant, verdict, violations,
                             {"executions": executions, "configurations": len(cfgs), "undecided": undecided_total},
-                            {}, time.monotonic() - t0, notes, sorted(checked, key=order), [], configs)
+                            {}, time.monotonic() - t0, notes, sorted(checked, key=order), sorted(unknown, key=order),
+                            configs)
