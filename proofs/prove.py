@@ -27,7 +27,9 @@ thorough  empty start: T=1 to 30, T=2 to 30, T=3 to 24, then deeper     sizes 2,
 from __future__ import annotations
 
 import fnmatch
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -93,8 +95,8 @@ class Budget:
     induction_sizes: tuple[int, ...]
     induction_rlimit: dict[int, int]   # ring size -> Z3 resource units per induction (any T)
     crosscheck_draws: int
-    crosshair_timeout: float           # per condition (CrossHair, not Z3: seconds)
-    crosshair_seconds: float           # for the whole crosshair run
+    crosshair_timeout: float           # per condition (CrossHair, not Z3: CPU seconds, CrossHair's definition)
+    crosshair_seconds: float           # CPU seconds for the whole crosshair run (RLIMIT_CPU, never wall time)
     crosscheck_configs: tuple[tuple[int, int], ...] = ((8, 3),)   # (ring, thieves) drawn besides the small ones
 
 
@@ -402,14 +404,26 @@ def _crosshair_row(bud: Budget) -> ProofResult:
     target = str(Path(__file__).with_name("contracts.py"))
     cmd = [exe, "check", target, f"--per_condition_timeout={bud.crosshair_timeout}", "--analysis_kind=PEP316",
            "--report_all"]
+    cpu = max(1, int(bud.crosshair_seconds))
+
+    def limit_cpu() -> None:
+        # The budget is CPU seconds (RLIMIT_CPU: SIGXCPU past it), so a busy machine cannot make the row unknown;
+        # per_condition_timeout is CPU time too (CrossHair's own definition).
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=bud.crosshair_seconds)
+        # The wall-clock timeout only guards against a hang (20x the CPU budget): it is not the budget.
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=20 * cpu, preexec_fn=limit_cpu)
     except FileNotFoundError:
         return ProofResult("crosshair-contracts", "crosshair", "unknown", "proved", 0.0, "crosshair is not installed")
     except subprocess.TimeoutExpired:
         return ProofResult("crosshair-contracts", "crosshair", "unknown", "proved", time.monotonic() - t0,
-                           f"crosshair check ran past {bud.crosshair_seconds:.0f}s")
+                           f"crosshair check made no progress for {20 * cpu}s of wall time (a hang: its CPU budget "
+                           f"is {cpu}s)")
     secs = time.monotonic() - t0
+    if p.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return ProofResult("crosshair-contracts", "crosshair", "unknown", "proved", secs,
+                           f"crosshair check used up its CPU budget of {cpu}s (budget crosshair_seconds); "
+                           f"raise it with the thorough budget")
     text = (p.stdout + p.stderr).strip()
     confirmed = text.count("Confirmed over all paths")
     open_ = text.count("Not confirmed")

@@ -113,3 +113,14 @@ def test_the_crosscheck_row_covers_ring_8_with_three_thieves() -> None:
     assert r.result == "proved", r.detail
     assert r.extra["configs"].get("ring 8, T=3", 0) >= 20
     assert "rings 1, 2, 4, 8; 1-3 thieves" in r.detail
+
+
+def test_crosshair_budget_is_cpu_seconds_and_says_so_when_spent() -> None:
+    """The CrossHair row is budgeted in CPU seconds (RLIMIT_CPU), never wall time (issue 15 item 3)."""
+    import dataclasses
+
+    from proofs import prove
+
+    tiny = dataclasses.replace(prove.BUDGETS["ci"], crosshair_seconds=1)
+    r = prove._crosshair_row(tiny)
+    assert r.result == "unknown" and "CPU budget of 1s" in r.detail and "crosshair_seconds" in r.detail
