@@ -105,3 +105,22 @@ def test_bench_against_spin_without_spin_is_exit_2(monkeypatch: pytest.MonkeyPat
     assert main(["bench", "--only", "E1", "--against-spin"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "apt-get install -y spin" in err
+
+
+def test_a_configuration_spin_cannot_finish_is_reported_and_the_run_is_incomplete(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """pan out of memory or killed: one line for that configuration, the others still measured, exit 3."""
+    import proofs.spin
+    from proofs.spin.pan import SpinError
+
+    def pan(text: str, **_: object) -> object:
+        raise SpinError("pan failed (exit -15): killed")
+
+    monkeypatch.setattr(proofs.spin, "spin_missing", lambda: "")
+    monkeypatch.setattr(proofs.spin, "_poolcheck", lambda c, model: (169, 0.5, 0.01, "pass"))
+    monkeypatch.setattr(proofs.spin, "run_pan", pan)
+    rc = main(["bench", "--only", "E1", "--without-reduction", "none", "--against-spin", "--json"])
+    captured = capsys.readouterr()
+    assert rc == 3 and "Traceback" not in captured.err
+    d = json.loads(captured.out)
+    assert d["spin"] == [] and d["spin_failures"] == ["E1: not measured: pan failed (exit -15): killed"]

@@ -127,9 +127,13 @@ def run(args: argparse.Namespace) -> int:
         from proofs.spin import against_spin
         say("")
         say(SPIN_HEAD)
-        srows = against_spin([c for c in configs if c.target != "pool"], model=model, on_line=say)
+        failures: list[str] = []  # configurations SPIN or poolcheck could not finish (out of memory, killed)
+        srows = against_spin([c for c in configs if c.target != "pool"], model=model, on_line=say,
+                             failures=failures)
         out["spin"] = [r.to_json() for r in srows]
+        out["spin_failures"] = failures
         spin_ok = all(r.ok for r in srows)
+        ok = ok and not failures
     else:
         spin_ok = True
     found = {str(r["verdict"]) for r in out.get("ladder", []) + out.get("rows", [])}

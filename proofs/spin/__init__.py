@@ -91,15 +91,28 @@ def _poolcheck(c: BenchConfig, model: type[Model]) -> tuple[int, float, float, s
 
 
 def against_spin(configs: Sequence[BenchConfig], *, model: type[Model] = Model,
-                 on_line: Callable[[str], None] | None = None) -> list[SpinRow]:
-    """Each dequeue or chain configuration by poolcheck and by SPIN, in this run (see the module docstring)."""
+                 on_line: Callable[[str], None] | None = None,
+                 failures: list[str] | None = None) -> list[SpinRow]:
+    """Each dequeue or chain configuration by poolcheck and by SPIN, in this run (see the module docstring).
+
+    A configuration that either tool cannot finish (pan out of memory, killed, a timeout) is reported
+    through ``on_line`` and appended to ``failures``, and the others still run.
+    """
     rows: list[SpinRow] = []
     for c in configs:
         if c.target not in ("dequeue", "chain"):
             continue
-        states, cpu, search, verdict = _poolcheck(c, model)
-        # SPIN stores more states than the reduced search: size its hash table for 30 times as many.
-        pan = run_pan(promela(c.target, c.scenario, c.params).text, expected_states=30 * states)
+        try:
+            states, cpu, search, verdict = _poolcheck(c, model)
+            # SPIN stores more states than the reduced search: size its hash table for 30 times as many.
+            pan = run_pan(promela(c.target, c.scenario, c.params).text, expected_states=30 * states)
+        except SpinError as e:
+            msg = f"{c.name}: not measured: {e}"
+            if failures is not None:
+                failures.append(msg)
+            if on_line is not None:
+                on_line(msg[:300])
+            continue
         row = SpinRow(c.name, states, cpu, search, verdict, pan)
         rows.append(row)
         if on_line is not None:
