@@ -30,7 +30,8 @@ from typing import Any
 from model.params import Params
 from model.variants import Model
 
-__all__ = ["BenchConfig", "BenchRow", "BENCH_CONFIGS", "LADDER", "LadderRow", "bench", "by_name", "ladder", "run_rung"]
+__all__ = ["BenchConfig", "BenchRow", "BENCH_CONFIGS", "LADDER", "LadderRow", "bench", "bench_job", "by_name", "ladder",
+           "run_rung"]
 
 
 _DEQUEUE_RACES = ("push-full", "push-typ-not-nil", "poptail-cas-fails", "pophead-cas-fails")
@@ -96,6 +97,20 @@ LADDER: tuple[BenchConfig, ...] = (
 pushes, E5 with one and with two more thieves (the issue's target: E5+T under 30 s), E6 with three Ps."""
 
 
+def bench_job(name: str, variant: str, without_reduction: bool, jobs: int, core: str) -> list[dict[str, Any]]:
+    """One configuration's bench rows as plain data: the job poolcheck bench --config-jobs hands to a worker.
+
+    CPU seconds are the worker's own (and its children's), so running configurations side by side changes the
+    wall times but not the CPU figures the bench reports.
+    """
+    from model.variants import resolve
+
+    c = by_name(name)
+    rows = bench([c], model=resolve(variant), without_reduction=(name,) if without_reduction else (), jobs=jobs,
+                 core=core)
+    return [r.to_json() for r in rows]
+
+
 def by_name(name: str) -> BenchConfig:
     for c in BENCH_CONFIGS + LADDER:
         if c.name == name:
@@ -128,6 +143,12 @@ class BenchRow:
         if self.target_seconds is None:
             return None
         return self.seconds <= self.target_seconds
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> BenchRow:
+        return BenchRow(d["config"], bool(d["reduction"]), int(d["states"]), int(d["transitions"]),
+                        int(d["max_depth"]), float(d["seconds"]), float(d["cpu_seconds"]), d["verdict"],
+                        bool(d["complete"]), d.get("target_seconds"), d["command"])
 
     def to_json(self) -> dict[str, Any]:
         return {"config": self.config, "reduction": self.reduction, "states": self.states,

@@ -113,3 +113,16 @@ def _untimed(x: object, out: Path) -> object:
     if isinstance(x, str) and x.startswith(str(out)):
         return x[len(str(out)):]
     return x
+
+
+def test_bench_configurations_as_jobs_give_the_inline_rows() -> None:
+    def rows(extra: list[str]) -> list[tuple[object, ...]]:
+        r = subprocess.run([sys.executable, "-m", "poolcheck", "bench", "--only", "E1,E2", "--without-reduction",
+                            "E1", "--json", *extra], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        data = json.loads(r.stdout)
+        return [(x["config"], x["reduction"], x["states"], x["transitions"], x["verdict"])
+                for x in data.get("result", data)["rows"]]
+    inline = rows([])
+    assert [r[:2] for r in inline] == [("E1", True), ("E1", False), ("E2", True)]
+    assert rows(["--config-jobs", "2"]) == inline

@@ -9,6 +9,7 @@ from typing import Any
 from model.variants import Model
 from poolcheck.common import UsageError, finish, variant_from
 from poolcheck.engine import Verdict
+from poolcheck.jobs import Job, executor
 from poolcheck.manifest import count_mismatch
 from poolcheck.progress import Progress
 from proofs.bench_configs import BENCH_CONFIGS, LADDER, BenchConfig, BenchRow, LadderRow, bench, by_name, ladder
@@ -34,6 +35,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="worker processes per search (default: all cores, or one process on the compiled core when "
                         "it is built, as poolcheck explore); with --ladder every run is made at --jobs 1 and at N "
                         "(--jobs 1: only at 1)")
+    p.add_argument("--config-jobs", default="inline", metavar="J",
+                   help="run the configurations themselves side by side (poolcheck.jobs: inline, N processes, auto, "
+                        "dask:ADDRESS; default inline). CPU seconds stay per configuration; wall times then "
+                        "include the neighbours' load")
     p.add_argument("--core", choices=("auto", "native", "python"), default="auto",
                    help="the search loop of one-process runs: native (compiled, proofs/native), python, or auto "
                         "(native when built); to compare the two cores")
@@ -110,8 +115,21 @@ def run(args: argparse.Namespace) -> int:
                     bar.close()
                 say(_line(row))
 
-            rows = bench(configs, model=model, without_reduction=off, on_row=show, jobs=jobs, core=core,
-                         progress=lambda i: bar.update(states=i["states"], depth=i["depth"]))
+            if args.config_jobs == "inline":
+                rows = bench(configs, model=model, without_reduction=off, on_row=show, jobs=jobs, core=core,
+                             progress=lambda i: bar.update(states=i["states"], depth=i["depth"]))
+            else:  # one job per configuration (poolcheck.jobs), rows back in the configurations' order
+                todo = [Job(f"bench {c.name}", "proofs.bench_configs:bench_job",
+                            {"name": c.name, "variant": args.variant, "without_reduction": c.name in off,
+                             "jobs": jobs, "core": core}, float(c.target_seconds or 1.0)) for c in configs]
+                ex = executor(args.config_jobs)
+                try:
+                    parts = ex.run(todo, lambda job, n, total: bar.update(n, config=job.key))
+                finally:
+                    ex.close()
+                rows = [BenchRow.from_json(d) for part in parts for d in part]
+                for row in rows:
+                    show(row)
         out["rows"] = [r.to_json() for r in rows]
         ok = all(r.verdict == "pass" for r in rows)
         if model is Model:  # the manifest's exact counts (poolcheck/manifest.json): a lost scheduling point fails
