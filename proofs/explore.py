@@ -37,10 +37,10 @@ from model.harness import build
 from model.params import Params
 from model.tracefile import Counterexample
 from model.variants import Model, spec_of
+from proofs import native
 from proofs.bench_configs import BENCH_CONFIGS, BenchConfig, BenchRow, bench
 from proofs.explore_cx import build_counterexample, decide_lp
 from proofs.explore_goals import GOALS, Goal, Witness, goal_names, witnesses
-from proofs import native
 from proofs.explore_search import Search
 
 __all__ = ["explore", "ExploreResult", "ExploreViolation", "VERDICTS", "BENCH_CONFIGS", "BenchConfig", "BenchRow",
@@ -180,12 +180,12 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
             require_goals: Sequence[str] = (), core: str = "auto", compact: bool = False) -> ExploreResult:
     """Check every interleaving of ``scenario`` on ``model`` (see the module docstring).
 
-    ``jobs`` > 1 spreads the search over that many processes (the same
-    result). ``core``: "native" runs the search loop compiled
     ``require_goals``: goal names the configuration must reach; one that no
     schedule of the reference reaches makes the verdict incomplete (ValueError
     if one is not a goal of ``target``).
 
+    ``jobs`` > 1 spreads the search over that many processes (the same
+    result). ``core``: "native" runs the search loop compiled
     (proofs/native), "python" in Python, "auto" native when it was built
     (jobs 1); the same result. ``compact``: hash compaction (native only),
     never a pass (proofs/native/core.py). Raises ScenarioError or ParamError on bad input; ValueError if
@@ -193,11 +193,11 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
     """
     if max_states is not None and max_states < 1:
         raise ValueError(f"max_states must be at least 1, not {max_states}")
-    world = build(target, scenario, params, model)
-    text = str(world.scenario)
     unknown = [g for g in require_goals if g not in goal_names(target)]
     if unknown:
         raise ValueError(f"unknown {target} goal(s) {', '.join(unknown)}: use {', '.join(goal_names(target))}")
+    world = build(target, scenario, params, model)
+    text = str(world.scenario)
     goals, found = declared_goals(target, world.scenario, world.params)
     if compact and jobs > 1:
         raise ValueError("hash compaction runs in one process: use jobs=1 with compact")
