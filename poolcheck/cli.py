@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import NoReturn
 
@@ -29,7 +29,7 @@ __all__ = ["main", "entry", "build_parser"]
 
 # This module imports only the standard library at load time: ``entry`` blocks SIGINT before anything else is
 # imported, so no thread a library starts at import (a BLAS pool, say) can take a Ctrl-C meant for poolcheck.
-GRACE_SECONDS = 1.5     # after Ctrl-C, how long the command may take to unwind before the process ends anyway
+GRACE_SECONDS = 1.0     # after Ctrl-C, how long the command may take to unwind before the process ends anyway
 USAGE, INTERRUPTED = 2, 130   # as poolcheck.common (checked by tests/test_cli_behaviour.py)
 
 
@@ -69,21 +69,53 @@ class _Interrupts:
     The thread raises KeyboardInterrupt in the main thread (a clean unwind:
     reports are written atomically, so none is left half-written) and, if the
     command has not ended GRACE_SECONDS later, ends the process with 130.
+
+    Libraries unblock signals they blocked for a moment (multiprocessing's
+    resource tracker unblocks SIGINT in the main thread after starting its
+    process): ``signal.pthread_sigmask`` is wrapped so that SIGINT stays
+    blocked, and a SIGINT that reaches the main thread all the same starts the
+    same watchdog from Python's handler.
     """
 
     def __init__(self) -> None:
         self.hit = threading.Event()
         self.done = threading.Event()
+        self._fired = threading.Lock()
 
     def start(self) -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        real = signal.pthread_sigmask
+
+        def keep_sigint_blocked(how: int, mask: Iterable[int]) -> set[int | signal.Signals]:
+            m = set(mask)
+            if how == signal.SIG_UNBLOCK:
+                m.discard(signal.SIGINT)
+            elif how == signal.SIG_SETMASK:
+                m.add(signal.SIGINT)
+            return real(how, m)
+        real(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.pthread_sigmask = keep_sigint_blocked
+        signal.signal(signal.SIGINT, self._handler)
         threading.Thread(target=self._wait, name="poolcheck-sigint", daemon=True).start()
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self._fire(interrupt_main=False)
+        raise KeyboardInterrupt
 
     def _wait(self) -> None:
         signal.sigwait({signal.SIGINT})
+        self._fire(interrupt_main=True)
+
+    def _fire(self, interrupt_main: bool) -> None:
+        """The first Ctrl-C: KeyboardInterrupt in the main thread, and the process ends GRACE_SECONDS later."""
+        if not self._fired.acquire(blocking=False):
+            return
         self.hit.set()
-        import _thread
-        _thread.interrupt_main(signal.SIGINT)
+        if interrupt_main:
+            import _thread
+            _thread.interrupt_main(signal.SIGINT)
+        threading.Thread(target=self._watchdog, name="poolcheck-sigint-grace", daemon=True).start()
+
+    def _watchdog(self) -> None:
         time.sleep(GRACE_SECONDS)
         if not self.done.is_set():
             sys.stderr.write("poolcheck: interrupted\n")
@@ -92,16 +124,32 @@ class _Interrupts:
             os._exit(INTERRUPTED)
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux /proc; elsewhere none), children before grandchildren."""
+    parent: dict[int, int] = {}
+    for d in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    out, todo = [], [pid]
+    while todo:
+        kids = [c for c, pp in parent.items() if pp == todo[0]]
+        todo = todo[1:] + kids
+        out += kids
+    return out
+
+
 def reap_children() -> None:
-    """Child processes inherit the blocked SIGINT: when poolcheck leads its process group (a shell job), end the
-    group's other members (workers, solvers, compilers) with SIGTERM, which they do not block."""
-    if os.getpgrp() != os.getpid():
-        return
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        os.killpg(os.getpgrp(), signal.SIGTERM)
-    except OSError:
-        pass
+    """Worker processes inherit the blocked SIGINT and would run on after poolcheck ends (holding its output
+    open): end every process below this one with SIGTERM, which they do not block."""
+    for pid in _descendants(os.getpid()):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
 
 
 _INTERRUPTS: _Interrupts | None = None

@@ -54,13 +54,34 @@ def _interrupt(argv: list[str], tmp_path: Path, after: float = 3.0) -> tuple[int
     assert p.poll() is None, f"{argv} ended before the interrupt: {p.communicate()}"
     t0 = time.monotonic()
     p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=30)
+    try:
+        _, err = p.communicate(timeout=30)
+    finally:
+        left = _leftovers(tmp_path)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        p.kill()
+    assert not left, f"{argv}: processes left running after the interrupt: {left}"
     return p.returncode, time.monotonic() - t0, err
+
+
+def _leftovers(tmp_path: Path) -> list[int]:
+    """Processes still running this test's command (workers the interrupted poolcheck forked)."""
+    out = []
+    for d in (d for d in os.listdir("/proc") if d.isdigit()):
+        try:
+            cmd = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, ValueError, IndexError):
+            continue
+        if str(tmp_path) in cmd and state != "Z":
+            out.append(int(d))
+    return out
 
 
 def test_ctrl_c_stops_the_explorer_within_2s_with_130(tmp_path: Path) -> None:
     rc, secs, err = _interrupt(["explore", "chain", "push push push push pop pop | tail tail tail | tail tail",
-                                "--init-size", "1", "--max-states", "0"], tmp_path)
+                                "--init-size", "1", "--max-states", "0", "--jobs", "1", "--core", "python"], tmp_path)
     assert rc == 130 and secs < 2.0 and err.strip().splitlines()[-1] == "poolcheck: interrupted", err
 
 
