@@ -31,7 +31,8 @@ from model.poolqueue import PoolChain
 if TYPE_CHECKING:
     from model.variants.base import Cfg
 
-__all__ = ["Runtime", "Pool", "POOL_FIELDS", "POOL_ZERO", "LOCAL_FIELDS", "LOCAL_CELLS", "new_runtime", "new_pool", "gc",
+__all__ = ["Runtime", "Pool", "POOL_FIELDS", "POOL_ZERO", "LOCAL_FIELDS", "LOCAL_CELLS", "LOCAL_PRIVATE", "LOCAL_SHARED",
+           "POOL_LOCAL", "POOL_LOCAL_SIZE", "POOL_VICTIM", "POOL_VICTIM_SIZE", "new_runtime", "new_pool", "gc",
            "set_gomaxprocs", "pool_cleanup", "index_local", "new_token", "new_calls"]
 
 
@@ -40,7 +41,28 @@ __all__ = ["Runtime", "Pool", "POOL_FIELDS", "POOL_ZERO", "LOCAL_FIELDS", "LOCAL
 # DEVIATION: private is one cell holding the object (Go: a two-word eface).
 LOCAL_FIELDS = ("private", "shared.head", "shared.tail")
 LOCAL_CELLS = len(LOCAL_FIELDS)
+# private: the slot of P i's poolLocal is read and written only by a
+#   goroutine pinned on P i (Put, Get; getSlow clears victim[i].private, the
+#   same P's slot in the previous cycle's array), so it needs no atomics.
+LOCAL_PRIVATE = LOCAL_FIELDS.index("private")
+# shared: a poolChain (C_HEAD, C_TAIL from here). The owning P is its only
+#   producer (pushHead, popHead at the head); any P may popTail it.
+LOCAL_SHARED = LOCAL_FIELDS.index("shared.head")
+
 POOL_FIELDS = ("local", "localSize", "victim", "victimSize")
+# local: the per-P array of poolLocal ([P]poolLocal), localSize: its length.
+#   Written by pinSlow under allPoolsMu while pinned, and by poolCleanup with
+#   the world stopped. pinSlow stores local before localSize and readers load
+#   localSize before local, so a reader pinned on P pid < localSize indexes an
+#   array at least that long (P7).
+POOL_LOCAL = POOL_FIELDS.index("local")
+POOL_LOCAL_SIZE = POOL_FIELDS.index("localSize")
+# victim, victimSize: the previous cycle's local and localSize. Only
+#   poolCleanup (world stopped) sets them; getSlow reads them and may set
+#   victimSize to 0 once it found every victim chain empty (P9). The next
+#   poolCleanup drops them (P3).
+POOL_VICTIM = POOL_FIELDS.index("victim")
+POOL_VICTIM_SIZE = POOL_FIELDS.index("victimSize")
 # A zero Pool{}: each field with its zero value (Model.pool_fields()).
 POOL_ZERO: tuple[tuple[str, Any], ...] = (("local", None), ("localSize", 0), ("victim", None), ("victimSize", 0))
 
@@ -56,15 +78,28 @@ class Runtime:
     """
 
     FIELDS_HEAD = ("allPoolsMu", "allPools", "oldPools", "gomaxprocs", "numgc")
+    # allPools: the pools with a non-nil local (primary cache); oldPools: the
+    # pools with a non-nil victim. Both are read and written only by a holder
+    # of allPoolsMu that is pinned (pinSlow), or with the world stopped
+    # (poolCleanup): pinning keeps the stop-the-world away, so the two never
+    # overlap.
+    ALL_POOLS_MU = FIELDS_HEAD.index("allPoolsMu")
+    ALL_POOLS = FIELDS_HEAD.index("allPools")
+    OLD_POOLS = FIELDS_HEAD.index("oldPools")
+    # gomaxprocs: changed only with the world stopped (set_gomaxprocs).
+    GOMAXPROCS = FIELDS_HEAD.index("gomaxprocs")
+    NUMGC = FIELDS_HEAD.index("numgc")
+    # pinned[0..nprocs_max) follows the head fields, then newSeq[0..nthreads).
+    PINNED = len(FIELDS_HEAD)
 
     def __init__(self, addr: int, nprocs_max: int, nthreads: int = 1) -> None:
         self.addr = addr
-        self.all_pools_mu = addr
-        self.all_pools = addr + 1
-        self.old_pools = addr + 2
-        self.gomaxprocs = addr + 3
-        self.numgc = addr + 4
-        self.pinned = addr + 5
+        self.all_pools_mu = addr + self.ALL_POOLS_MU
+        self.all_pools = addr + self.ALL_POOLS
+        self.old_pools = addr + self.OLD_POOLS
+        self.gomaxprocs = addr + self.GOMAXPROCS
+        self.numgc = addr + self.NUMGC
+        self.pinned = addr + self.PINNED
         self.new_seq = self.pinned + nprocs_max   # newSeq[0]
         self.nprocs_max = nprocs_max
         self.nthreads = nthreads
@@ -136,15 +171,15 @@ class Pool:
         self.cfg = cfg
         self.rt = rt
         self.home = home
-        self.local = addr
-        self.local_size = addr + 1
-        self.victim = addr + 2
-        self.victim_size = addr + 3
+        self.local = addr + POOL_LOCAL
+        self.local_size = addr + POOL_LOCAL_SIZE
+        self.victim = addr + POOL_VICTIM
+        self.victim_size = addr + POOL_VICTIM_SIZE
         self._pid = 0
 
     def shared(self, l: int) -> PoolChain:
         """``l.shared`` of the poolLocal at l."""
-        return self.cfg.model.PoolChain(l + 1, self.cfg)
+        return self.cfg.model.PoolChain(l + LOCAL_SHARED, self.cfg)
 
     # -- runtime hooks ---------------------------------------------------
     # DEVIATION: pinning is a per-P flag. While it is set no other goroutine
@@ -183,8 +218,8 @@ class Pool:
         if x is None:
             return
         l, _ = yield from self.pin()
-        if (yield plain_read(l, "pool.go:Put: if l.private == nil")) is None:
-            yield plain_write(l, (x,), "pool.go:Put: l.private = x")
+        if (yield plain_read(l + LOCAL_PRIVATE, "pool.go:Put: if l.private == nil")) is None:
+            yield plain_write(l + LOCAL_PRIVATE, (x,), "pool.go:Put: l.private = x")
         else:
             yield from self.shared(l).push_head(x)
         yield from self.runtime_proc_unpin("Put")
@@ -192,8 +227,8 @@ class Pool:
     def get(self) -> Gen[Any]:
         """Pool.Get: private, then own shared head, then getSlow, then New."""
         l, pid = yield from self.pin()
-        x = yield plain_read(l, "pool.go:Get: x := l.private")
-        yield plain_write(l, (None,), "pool.go:Get: l.private = nil")
+        x = yield plain_read(l + LOCAL_PRIVATE, "pool.go:Get: x := l.private")
+        yield plain_write(l + LOCAL_PRIVATE, (None,), "pool.go:Get: l.private = nil")
         if x is None:
             # Pop the head of the local shard: the head over the tail, for
             # temporal locality of reuse.
@@ -226,9 +261,9 @@ class Pool:
             return None
         locals_ = yield plain_read(self.victim, "pool.go:getSlow: locals = p.victim")
         l = yield from index_local(locals_, pid)
-        x = yield plain_read(l, "pool.go:getSlow: if x := l.private; x != nil")
+        x = yield plain_read(l + LOCAL_PRIVATE, "pool.go:getSlow: if x := l.private; x != nil")
         if x is not None:
-            yield plain_write(l, (None,), "pool.go:getSlow: l.private = nil")
+            yield plain_write(l + LOCAL_PRIVATE, (None,), "pool.go:getSlow: l.private = nil")
             return x
         for i in range(size):
             l = yield from index_local(locals_, (pid + i) % size)
@@ -300,16 +335,16 @@ def pool_cleanup(rt: Runtime) -> Gen[None]:
     """
     # Drop victim caches from all pools.
     for p in (yield plain_read(rt.old_pools, "pool.go:poolCleanup: for _, p := range oldPools", silent=True)):
-        yield plain_write(p + 2, (None,), "pool.go:poolCleanup: p.victim = nil", silent=True)
-        yield plain_write(p + 3, (0,), "pool.go:poolCleanup: p.victimSize = 0", silent=True)
+        yield plain_write(p + POOL_VICTIM, (None,), "pool.go:poolCleanup: p.victim = nil", silent=True)
+        yield plain_write(p + POOL_VICTIM_SIZE, (0,), "pool.go:poolCleanup: p.victimSize = 0", silent=True)
 
     # Move primary cache to victim cache.
     for p in (yield plain_read(rt.all_pools, "pool.go:poolCleanup: for _, p := range allPools", silent=True)):
-        local, local_size = yield plain_read(p, "pool.go:poolCleanup: p.victim = p.local", n=2, silent=True)
-        yield plain_write(p + 2, (local,), "pool.go:poolCleanup: p.victim = p.local", silent=True)
-        yield plain_write(p + 3, (local_size,), "pool.go:poolCleanup: p.victimSize = p.localSize", silent=True)
-        yield plain_write(p, (None,), "pool.go:poolCleanup: p.local = nil", silent=True)
-        yield plain_write(p + 1, (0,), "pool.go:poolCleanup: p.localSize = 0", silent=True)
+        local, local_size = yield plain_read(p + POOL_LOCAL, "pool.go:poolCleanup: p.victim = p.local", n=2, silent=True)
+        yield plain_write(p + POOL_VICTIM, (local,), "pool.go:poolCleanup: p.victim = p.local", silent=True)
+        yield plain_write(p + POOL_VICTIM_SIZE, (local_size,), "pool.go:poolCleanup: p.victimSize = p.localSize", silent=True)
+        yield plain_write(p + POOL_LOCAL, (None,), "pool.go:poolCleanup: p.local = nil", silent=True)
+        yield plain_write(p + POOL_LOCAL_SIZE, (0,), "pool.go:poolCleanup: p.localSize = 0", silent=True)
 
     # The pools with non-empty primary caches now have non-empty victim
     # caches and no pools have primary caches.

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from model.bits import mask as _mask
+from model.bits import mask, slot_index, uN
 from model.bits import pack as _pack
-from model.bits import slot_index, uN
 from model.bits import unpack as _unpack
 from model.effects import (
     Gen,
@@ -30,7 +29,9 @@ from model.effects import (
 if TYPE_CHECKING:
     from model.variants.base import Cfg
 
-__all__ = ["TYP_VAL", "TYP_NIL", "PoolDequeue", "PoolChain", "Value", "new_ring", "new_pool_dequeue", "new_chain_elt", "new_pool_chain"]
+__all__ = ["TYP_VAL", "TYP_NIL", "EFACE_FIELDS", "EFACE_WORDS", "SLOT_TYP", "SLOT_VAL", "D_HEAD_TAIL", "D_VALS",
+           "D_NEXT", "D_PREV", "C_HEAD", "C_TAIL", "PoolDequeue", "PoolChain", "Value", "new_ring", "new_pool_dequeue",
+           "new_chain_elt", "new_pool_chain"]
 
 # DEVIATION: Go's eface is two words, typ and val. The model keeps both words
 # (typ is what pushHead and popTail synchronise on) but stores a symbolic type
@@ -43,9 +44,23 @@ Value = Any
 
 
 
+# An eface slot of d.vals is two cells, typ then val; slot i of a ring at base
+# starts at base + EFACE_WORDS * i.
+# - typ is the slot's ownership word: nil means the producer owns the slot
+#   (pushHead may fill it); non-nil means a consumer does, from the push that
+#   stored it until popTail's atomic store of nil (or popHead's zeroing)
+#   hands it back. It is written atomically by popTail, read atomically by
+#   pushHead.
+# - val is the object; it is only accessed by the slot's current owner.
+EFACE_FIELDS: tuple[str, ...] = ("typ", "val")
+EFACE_WORDS = len(EFACE_FIELDS)
+SLOT_TYP = EFACE_FIELDS.index("typ")
+SLOT_VAL = EFACE_FIELDS.index("val")
+
+
 def new_ring(n: int, label: str) -> Gen[int]:
     """``make([]eface, n)``: a zeroed ring of n (typ, val) slots. Returns its base address."""
-    fields = tuple((f"[{i}].{w}", None) for i in range(n) for w in ("typ", "val"))
+    fields = tuple((f"[{i}].{w}", None) for i in range(n) for w in EFACE_FIELDS)
     base: int = yield alloc(fields, "ring", label)
     return base
 
@@ -53,12 +68,36 @@ def new_ring(n: int, label: str) -> Gen[int]:
 _VALS_LABEL = {fn: f"poolqueue.go:{fn}: d.vals" for fn in ("pushHead", "popHead", "popTail")}
 
 
+# The memory block of a poolDequeue, and of a poolChainElt (a poolDequeue
+# followed by next and prev): one cell per field, at these offsets.
+#
+# headTail: head in the high `bits`, tail in the low `bits`, read and
+#   written only atomically. head is where the producer pushes next; tail is
+#   the oldest slot not yet taken by popTail. Only the producer moves head
+#   (pushHead's Add up, popHead's CompareAndSwap down); consumers move tail
+#   up, each by one, with CompareAndSwap. The number of elements is
+#   head - tail, modulo 2^bits; tail == head means empty.
+D_HEAD_TAIL = 0
+# vals: the slice header (ring base, len), a power of two. Written once,
+#   before the dequeue is published, and read-only afterwards. Slots with
+#   index in [tail, head) belong to consumers; every other slot belongs to the
+#   producer once its typ is nil (a consumer that has moved tail past a slot
+#   owns it until it stores typ = nil).
+D_VALS = 1
+# next (poolChainElt): written by the producer only, once, from nil to the
+#   next, newer dequeue; read atomically by consumers. Never goes back to nil.
+D_NEXT = 2
+# prev (poolChainElt): set by the producer to the older dequeue before the
+#   element is published, and later only from non-nil to nil, by the consumer
+#   that drops that older dequeue from the chain.
+D_PREV = 3
+
+
 class PoolDequeue:
     """poolDequeue: a lock-free fixed-size single-producer, multi-consumer queue.
 
-    Memory block: ``headTail`` (atomic; head in the high ``bits``, tail in the
-    low ``bits``), ``vals`` (slice header (ring base, len) or None), and, for a
-    poolChainElt, ``next`` and ``prev`` (atomic pointers).
+    Memory block: ``FIELDS`` (``ELT_FIELDS`` for a poolChainElt), the offsets
+    and their invariants above: D_HEAD_TAIL, D_VALS, D_NEXT, D_PREV.
 
     Invariants (poolqueue.go's comments, in our words):
     - slots in [tail, head) are owned by consumers and hold a value (D2);
@@ -75,10 +114,10 @@ class PoolDequeue:
         self.addr = addr
         self.cfg = cfg
         self.bits = cfg.params.dequeue_bits
-        self.head_tail = addr
-        self.vals_addr = addr + 1
-        self.next = addr + 2  # poolChainElt only
-        self.prev = addr + 3  # poolChainElt only
+        self.head_tail = addr + D_HEAD_TAIL
+        self.vals_addr = addr + D_VALS
+        self.next = addr + D_NEXT  # poolChainElt only
+        self.prev = addr + D_PREV  # poolChainElt only
 
     # -- pure helpers ----------------------------------------------------
     # Widths: head and tail are uint32 and headTail is a uint64 in Go. Every
@@ -115,10 +154,10 @@ class PoolDequeue:
     def _slot(self, vals: tuple[int, int], i: int) -> int:
         """``&d.vals[i&uint32(len(d.vals)-1)]``: the address of a slot's typ word."""
         base, n = vals
-        j = slot_index(i, n, self.bits) if n else uN(i, self.bits) & _mask(self.bits)
+        j = slot_index(i, n, self.bits) if n else uN(i, self.bits) & mask(self.bits)
         if not 0 <= j < n:
             raise GoPanic(f"index out of range [{j}] with length {n}")
-        return base + 2 * j
+        return base + EFACE_WORDS * j
 
     # -- operations ------------------------------------------------------
     def push_head(self, val: Value) -> Gen[bool]:
@@ -129,7 +168,7 @@ class PoolDequeue:
         ptrs = yield atomic_load(self.head_tail, "poolqueue.go:pushHead: ptrs := d.headTail.Load()")
         head, tail = self.unpack(ptrs)
         vals = yield from self._vals("pushHead")
-        if uN(tail + vals[1], self.bits) & _mask(self.bits) == head:
+        if uN(tail + vals[1], self.bits) & mask(self.bits) == head:
             # Queue is full.
             return False
         slot = self._slot(vals, head)
@@ -146,7 +185,7 @@ class PoolDequeue:
 
         # Incrementing head passes ownership of the slot to popTail and is the
         # store barrier for the slot write above.
-        yield atomic_add(self.head_tail, 1 << self.bits, _mask(2 * self.bits),
+        yield atomic_add(self.head_tail, 1 << self.bits, mask(2 * self.bits),
                          "poolqueue.go:pushHead: d.headTail.Add(1 << dequeueBits)")
         return True
 
@@ -174,7 +213,7 @@ class PoolDequeue:
                 slot = self._slot(vals, head)
                 break
 
-        typ, val = yield plain_read(slot, "poolqueue.go:popHead: val := *(*any)(unsafe.Pointer(slot))", n=2)
+        typ, val = yield plain_read(slot, "poolqueue.go:popHead: val := *(*any)(unsafe.Pointer(slot))", n=EFACE_WORDS)
         if typ == TYP_NIL:
             val = None
         # Zero the slot. No popTail can own it, so the order of the words does
@@ -206,14 +245,14 @@ class PoolDequeue:
                 break
 
         # We now own the slot.
-        typ, val = yield plain_read(slot, "poolqueue.go:popTail: val := *(*any)(unsafe.Pointer(slot))", n=2)
+        typ, val = yield plain_read(slot, "poolqueue.go:popTail: val := *(*any)(unsafe.Pointer(slot))", n=EFACE_WORDS)
         if typ == TYP_NIL:
             val = None
 
         # Clear val first, then publish the release with the atomic store to
         # typ: once pushHead sees typ == nil it may overwrite both words, so
         # val must already be ours to write no longer (D7, D6).
-        yield plain_write(slot + 1, (None,), "poolqueue.go:popTail: slot.val = nil")
+        yield plain_write(slot + SLOT_VAL, (None,), "poolqueue.go:popTail: slot.val = nil")
         yield atomic_store(slot, None, "poolqueue.go:popTail: atomic.StorePointer(&slot.typ, nil)")
         # From here on pushHead owns the slot.
         return val, True
@@ -244,14 +283,23 @@ def new_chain_elt(cfg: Cfg, n: int | None, label: str) -> Gen[int]:
     return d
 
 
+# The memory block of a poolChain (also the `shared` field of a poolLocal).
+# head: the newest dequeue, the one the producer pushes to. Only the producer
+#   (the owning P) reads or writes it, so the model's accesses are silent.
+C_HEAD = 0
+# tail: the oldest dequeue still in the chain, where consumers popTail. Read
+#   and written atomically: the producer stores it once, when the chain gets
+#   its first dequeue; after that only consumers move it, forward along next,
+#   by CompareAndSwap.
+C_TAIL = 1
+
+
 class PoolChain:
     """poolChain: a dynamically-sized queue of poolDequeues, each twice the previous size.
 
-    Memory block: ``head`` (the dequeue to push to; only the producer reads or
-    writes it, so its accesses are silent) and ``tail`` (the dequeue to
-    popTail from; atomic). In each poolChainElt, ``next`` only goes from nil
-    to non-nil (written by the producer) and ``prev`` only from non-nil to nil
-    (written by consumers).
+    Memory block: ``FIELDS`` at C_HEAD and C_TAIL (their invariants above). In
+    each poolChainElt, ``next`` only goes from nil to non-nil (written by the
+    producer) and ``prev`` only from non-nil to nil (written by consumers).
     """
 
     FIELDS: tuple[str, ...] = ("head", "tail")
@@ -259,8 +307,8 @@ class PoolChain:
     def __init__(self, addr: int, cfg: Cfg) -> None:
         self.addr = addr
         self.cfg = cfg
-        self.head = addr
-        self.tail = addr + 1
+        self.head = addr + C_HEAD
+        self.tail = addr + C_TAIL
 
     def dequeue(self, d: int) -> PoolDequeue:
         return self.cfg.model.PoolDequeue(d, self.cfg)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from model.effects import Gen, atomic_cas, atomic_load, atomic_store, plain_read, plain_write
 from model.params import Params
-from model.poolqueue import PoolChain, Value, new_chain_elt, new_ring
+from model.poolqueue import EFACE_WORDS, PoolChain, Value, new_chain_elt, new_ring
 from model.variants.base import Model
 
 __all__ = ["ChainNextAfterPop", "ChainDropWithoutCas", "ChainPublishEarly", "LimitFullWidth", "PopHeadNoBackup",
@@ -95,14 +95,15 @@ class _PublishEarlyChain(PoolChain):
         e2 = self.dequeue(d2)
         yield atomic_store(e2.prev, d, "poolqueue.go:pushHead: d2.prev.Store(d)")
         # MUTATION: d.next.Store(d2) moved up, before d2.vals is allocated:
-        # consumers can reach d2 while d2.vals is still nil.
-        yield atomic_store(self.dequeue(d).next, d2, "poolqueue.go:pushHead: d.next.Store(d2)")
-        # d2 is now shared, so make's zeroing of the ring and the write of the
-        # slice header are ordinary (non-silent) writes another thread could
+        # consumers can reach d2 while d2.vals is still nil. d2 is then
+        # shared, so make's zeroing of the ring and the write of the slice
+        # header become ordinary (non-silent) writes another thread could
         # race with.
+        yield atomic_store(self.dequeue(d).next, d2, "poolqueue.go:pushHead: d.next.Store(d2)")
         ring = yield from new_ring(new_size, "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)")
-        yield plain_write(ring, (None,) * (2 * new_size), "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)")
+        yield plain_write(ring, (None,) * (EFACE_WORDS * new_size), "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)")
         yield plain_write(e2.vals_addr, ((ring, new_size),), "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)")
+
         yield plain_write(self.head, (d2,), "poolqueue.go:pushHead: c.head = d2", silent=True)
         yield from e2.push_head(val)
 
@@ -211,9 +212,10 @@ class _GrowUncappedChain(PoolChain):
             yield atomic_store(self.tail, d, "poolqueue.go:pushHead: c.tail.Store(d)")
         if (yield from self.dequeue(d).push_head(val)):
             return
+        new_size = (yield from self._len_vals(self.dequeue(d))) * 2
         # MUTATION: `if newSize >= dequeueLimit { newSize = dequeueLimit }` is gone: the chain keeps doubling
         # past the limit, up to a ring of 2^dequeueBits slots where full and empty look alike.
-        new_size = (yield from self._len_vals(self.dequeue(d))) * 2
+
         d2 = yield from new_chain_elt(self.cfg, None, "poolqueue.go:pushHead: d2 := &poolChainElt{}")
         e2 = self.dequeue(d2)
         yield atomic_store(e2.prev, d, "poolqueue.go:pushHead: d2.prev.Store(d)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from model.bits import mask, uN
 from model.effects import Gen, atomic_add, atomic_cas, atomic_load, atomic_store, plain_read, plain_write
 from model.params import Params
-from model.poolqueue import TYP_NIL, TYP_VAL, PoolDequeue, Value
+from model.poolqueue import EFACE_WORDS, SLOT_VAL, TYP_NIL, TYP_VAL, PoolDequeue, Value
 from model.variants.base import Model
 
 __all__ = ["PushNoTypCheck", "PushPlainTypLoad", "PushPublishFirst", "PopTailTypBeforeVal", "PopTailNoZero",
@@ -116,20 +116,20 @@ class _PopTailTypBeforeValDequeue(PoolDequeue):
             head, tail = self.unpack(ptrs)
             if tail == head:
                 return None, False
-            ptrs2 = self.pack(head, tail + 1)
+            ptrs2 = self.pack(head, uN(tail + 1, self.bits))
             ok = yield atomic_cas(self.head_tail, ptrs, ptrs2,
                                   "poolqueue.go:popTail: d.headTail.CompareAndSwap(ptrs, ptrs2)")
             if ok:
                 vals = yield from self._vals("popTail")
                 slot = self._slot(vals, tail)
                 break
-        typ, val = yield plain_read(slot, "poolqueue.go:popTail: val := *(*any)(unsafe.Pointer(slot))", n=2)
+        typ, val = yield plain_read(slot, "poolqueue.go:popTail: val := *(*any)(unsafe.Pointer(slot))", n=EFACE_WORDS)
         if typ == TYP_NIL:
             val = None
         # MUTATION: typ is released first; pushHead may now fill the slot, and
         # the late `slot.val = nil` below erases the value it wrote.
         yield atomic_store(slot, None, "poolqueue.go:popTail: atomic.StorePointer(&slot.typ, nil)")
-        yield plain_write(slot + 1, (None,), "poolqueue.go:popTail: slot.val = nil")
+        yield plain_write(slot + SLOT_VAL, (None,), "poolqueue.go:popTail: slot.val = nil")
         return val, True
 
 
@@ -151,14 +151,14 @@ class _PopTailNoZeroDequeue(PoolDequeue):
             head, tail = self.unpack(ptrs)
             if tail == head:
                 return None, False
-            ptrs2 = self.pack(head, tail + 1)
+            ptrs2 = self.pack(head, uN(tail + 1, self.bits))
             ok = yield atomic_cas(self.head_tail, ptrs, ptrs2,
                                   "poolqueue.go:popTail: d.headTail.CompareAndSwap(ptrs, ptrs2)")
             if ok:
                 vals = yield from self._vals("popTail")
                 slot = self._slot(vals, tail)
                 break
-        typ, val = yield plain_read(slot, "poolqueue.go:popTail: val := *(*any)(unsafe.Pointer(slot))", n=2)
+        typ, val = yield plain_read(slot, "poolqueue.go:popTail: val := *(*any)(unsafe.Pointer(slot))", n=EFACE_WORDS)
         if typ == TYP_NIL:
             val = None
         # MUTATION: neither `slot.val = nil` nor `atomic.StorePointer(&slot.typ,
@@ -194,7 +194,7 @@ class _PopHeadPlainStoreDequeue(PoolDequeue):
             vals = yield from self._vals("popHead")
             slot = self._slot(vals, head)
             break
-        typ, val = yield plain_read(slot, "poolqueue.go:popHead: val := *(*any)(unsafe.Pointer(slot))", n=2)
+        typ, val = yield plain_read(slot, "poolqueue.go:popHead: val := *(*any)(unsafe.Pointer(slot))", n=EFACE_WORDS)
         if typ == TYP_NIL:
             val = None
         yield plain_write(slot, (None, None), "poolqueue.go:popHead: *slot = eface{}")

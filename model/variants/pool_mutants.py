@@ -10,28 +10,11 @@ from typing import Any
 
 from model.effects import Gen, atomic_load, atomic_store, lock, plain_read, plain_write, unlock
 from model.params import Params
-from model.pool import Pool, Runtime, index_local
+from model.pool import LOCAL_PRIVATE, POOL_LOCAL, POOL_LOCAL_SIZE, POOL_VICTIM, POOL_VICTIM_SIZE, Pool, Runtime, index_local
 from model.variants.base import Model
 
 __all__ = ["CleanupNoVictimDrop", "GetKeepsPrivate", "GcWhilePinned", "PinSlowSizeFirst", "PinLocalFirst",
            "GetSlowMarkEarly", "PutOverwritesPrivate", "PinSlowNoRecheck", "PinNoSizeCheck"]
-
-
-def _pool_cleanup_no_victim_drop(rt: Runtime) -> Gen[None]:
-    """poolCleanup as printed in the seed text: no loop over oldPools."""
-    # MUTATION: the `for _, p := range oldPools { p.victim = nil; p.victimSize
-    # = 0 }` loop is gone: a pool not used since the last GC keeps its victim
-    # cache forever, and is in neither allPools nor oldPools.
-    for p in (yield plain_read(rt.all_pools, "pool.go:poolCleanup: for _, p := range allPools", silent=True)):
-        local, local_size = yield plain_read(p, "pool.go:poolCleanup: p.victim = p.local", n=2, silent=True)
-        yield plain_write(p + 2, (local,), "pool.go:poolCleanup: p.victim = p.local", silent=True)
-        yield plain_write(p + 3, (local_size,), "pool.go:poolCleanup: p.victimSize = p.localSize", silent=True)
-        yield plain_write(p, (None,), "pool.go:poolCleanup: p.local = nil", silent=True)
-        yield plain_write(p + 1, (0,), "pool.go:poolCleanup: p.localSize = 0", silent=True)
-    all_pools = yield plain_read(rt.all_pools, "pool.go:poolCleanup: oldPools, allPools = allPools, nil", silent=True)
-    yield plain_write(rt.old_pools, (all_pools,), "pool.go:poolCleanup: oldPools, allPools = allPools, nil",
-                      silent=True)
-    yield plain_write(rt.all_pools, ((),), "pool.go:poolCleanup: oldPools, allPools = allPools, nil", silent=True)
 
 
 class CleanupNoVictimDrop(Model):
@@ -46,13 +29,27 @@ class CleanupNoVictimDrop(Model):
 
     @staticmethod
     def pool_cleanup(rt: Runtime) -> Gen[None]:
-        return _pool_cleanup_no_victim_drop(rt)
+        """poolCleanup as printed in the seed text: no loop over oldPools."""
+        # MUTATION: the `for _, p := range oldPools { p.victim = nil; p.victimSize
+        # = 0 }` loop is gone: a pool not used since the last GC keeps its victim
+        # cache forever, and is in neither allPools nor oldPools.
+
+        for p in (yield plain_read(rt.all_pools, "pool.go:poolCleanup: for _, p := range allPools", silent=True)):
+            local, local_size = yield plain_read(p + POOL_LOCAL, "pool.go:poolCleanup: p.victim = p.local", n=2, silent=True)
+            yield plain_write(p + POOL_VICTIM, (local,), "pool.go:poolCleanup: p.victim = p.local", silent=True)
+            yield plain_write(p + POOL_VICTIM_SIZE, (local_size,), "pool.go:poolCleanup: p.victimSize = p.localSize", silent=True)
+            yield plain_write(p + POOL_LOCAL, (None,), "pool.go:poolCleanup: p.local = nil", silent=True)
+            yield plain_write(p + POOL_LOCAL_SIZE, (0,), "pool.go:poolCleanup: p.localSize = 0", silent=True)
+        all_pools = yield plain_read(rt.all_pools, "pool.go:poolCleanup: oldPools, allPools = allPools, nil", silent=True)
+        yield plain_write(rt.old_pools, (all_pools,), "pool.go:poolCleanup: oldPools, allPools = allPools, nil",
+                          silent=True)
+        yield plain_write(rt.all_pools, ((),), "pool.go:poolCleanup: oldPools, allPools = allPools, nil", silent=True)
 
 
 class _GetKeepsPrivatePool(Pool):
     def get(self) -> Gen[Any]:
         l, pid = yield from self.pin()
-        x = yield plain_read(l, "pool.go:Get: x := l.private")
+        x = yield plain_read(l + LOCAL_PRIVATE, "pool.go:Get: x := l.private")
         # MUTATION: no `l.private = nil`: the object handed out is still the
         # P's private object, and the next Get hands it out again.
         if x is None:
@@ -149,9 +146,9 @@ class _GetSlowMarkEarlyPool(Pool):
             return None
         locals_ = yield plain_read(self.victim, "pool.go:getSlow: locals = p.victim")
         l = yield from index_local(locals_, pid)
-        x = yield plain_read(l, "pool.go:getSlow: if x := l.private; x != nil")
+        x = yield plain_read(l + LOCAL_PRIVATE, "pool.go:getSlow: if x := l.private; x != nil")
         if x is not None:
-            yield plain_write(l, (None,), "pool.go:getSlow: l.private = nil")
+            yield plain_write(l + LOCAL_PRIVATE, (None,), "pool.go:getSlow: l.private = nil")
             return x
         # MUTATION: the victim cache is marked empty *before* its shared chains
         # are scanned; a scan that finds an object returns with others left
@@ -183,7 +180,7 @@ class _PutOverwritesPrivatePool(Pool):
         l, _ = yield from self.pin()
         # MUTATION: no `if l.private == nil` test: a second Put overwrites the
         # private object instead of pushing to l.shared, and the first is lost.
-        yield plain_write(l, (x,), "pool.go:Put: l.private = x")
+        yield plain_write(l + LOCAL_PRIVATE, (x,), "pool.go:Put: l.private = x")
         yield from self.runtime_proc_unpin("Put")
 
 
@@ -234,7 +231,7 @@ class _PinNoSizeCheckPool(Pool):
     def pin(self) -> Gen[tuple[int, int]]:
         pid = yield from self.runtime_proc_pin("pin")
         s = yield atomic_load(self.local_size, "pool.go:pin: s := rtatomic.LoadAcquintptr(&p.localSize)")
-        l = yield atomic_load(self.local, "pool.go:pin: l := p.local")
+        l = yield plain_read(self.local, "pool.go:pin: l := p.local")
         # MUTATION: `if uintptr(pid) < s` became `if l != nil`: after GOMAXPROCS grows, a P whose id is past the
         # old array's end indexes past it instead of re-allocating in pinSlow.
         del s
