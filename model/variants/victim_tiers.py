@@ -42,15 +42,20 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from model.effects import Gen, atomic_load, atomic_store, plain_read, plain_write
-from model.pool import Pool, Runtime, index_local
+from model.pool import POOL_LOCAL, POOL_LOCAL_SIZE, POOL_VICTIM, POOL_VICTIM_SIZE, Pool, Runtime, index_local
 from model.variants.base import Model
 
 __all__ = ["VictimTiers0", "VictimTiers1", "VictimTiers2", "tier_addrs"]
 
+# A tier is an (array, size) pair of cells: local/localSize, victim/victimSize, victim2/victim2Size, ...
+_PAIR = POOL_VICTIM - POOL_LOCAL
+assert (POOL_VICTIM, POOL_VICTIM_SIZE) == (POOL_LOCAL + _PAIR, POOL_LOCAL_SIZE + _PAIR)
+
 
 def tier_addrs(p: int, k: int) -> tuple[int, int]:
     """Addresses of victim tier ``k``'s array pointer and size in pool ``p`` (k >= 1; tier 0 is local)."""
-    return p + 2 * k, p + 2 * k + 1
+    # Tier k's pair is k pairs after local's: tier 1 is Go's victim/victimSize.
+    return p + POOL_LOCAL + _PAIR * k, p + POOL_LOCAL_SIZE + _PAIR * k
 
 
 def _field(k: int, size: bool = False) -> str:
@@ -138,16 +143,16 @@ def pool_cleanup_tiers(rt: Runtime, tiers: int) -> Gen[None]:
             yield plain_write(older, (v,), f"victim-tiers: poolCleanup: p.{_field(k)} = p.{_field(k - 1)}", silent=True)
             yield plain_write(older_size, (vs,), f"victim-tiers: poolCleanup: p.{_field(k, True)} = p.{_field(k - 1, True)}",
                               silent=True)
-        yield plain_write(p + 2, (None,), "pool.go:poolCleanup: p.victim = nil", silent=True)
-        yield plain_write(p + 3, (0,), "pool.go:poolCleanup: p.victimSize = 0", silent=True)
+        yield plain_write(p + POOL_VICTIM, (None,), "pool.go:poolCleanup: p.victim = nil", silent=True)
+        yield plain_write(p + POOL_VICTIM_SIZE, (0,), "pool.go:poolCleanup: p.victimSize = 0", silent=True)
 
     # Move primary cache to victim cache (Go's code).
     for p in (yield plain_read(rt.all_pools, "pool.go:poolCleanup: for _, p := range allPools", silent=True)):
-        local, local_size = yield plain_read(p, "pool.go:poolCleanup: p.victim = p.local", n=2, silent=True)
-        yield plain_write(p + 2, (local,), "pool.go:poolCleanup: p.victim = p.local", silent=True)
-        yield plain_write(p + 3, (local_size,), "pool.go:poolCleanup: p.victimSize = p.localSize", silent=True)
-        yield plain_write(p, (None,), "pool.go:poolCleanup: p.local = nil", silent=True)
-        yield plain_write(p + 1, (0,), "pool.go:poolCleanup: p.localSize = 0", silent=True)
+        local, local_size = yield plain_read(p + POOL_LOCAL, "pool.go:poolCleanup: p.victim = p.local", n=2, silent=True)
+        yield plain_write(p + POOL_VICTIM, (local,), "pool.go:poolCleanup: p.victim = p.local", silent=True)
+        yield plain_write(p + POOL_VICTIM_SIZE, (local_size,), "pool.go:poolCleanup: p.victimSize = p.localSize", silent=True)
+        yield plain_write(p + POOL_LOCAL, (None,), "pool.go:poolCleanup: p.local = nil", silent=True)
+        yield plain_write(p + POOL_LOCAL_SIZE, (0,), "pool.go:poolCleanup: p.localSize = 0", silent=True)
 
     all_pools = yield plain_read(rt.all_pools, "pool.go:poolCleanup: oldPools, allPools = allPools, nil", silent=True)
     # DESIGN (victim-tiers): Go sets oldPools = allPools. A pool that was idle
@@ -172,8 +177,8 @@ def pool_cleanup_single(rt: Runtime) -> Gen[None]:
     # DESIGN (victim-tiers-0): Go moves local to victim; a single-tier pool
     # drops it. oldPools stays empty: no pool ever holds a victim array.
     for p in (yield plain_read(rt.all_pools, "pool.go:poolCleanup: for _, p := range allPools", silent=True)):
-        yield plain_write(p, (None,), "pool.go:poolCleanup: p.local = nil", silent=True)
-        yield plain_write(p + 1, (0,), "pool.go:poolCleanup: p.localSize = 0", silent=True)
+        yield plain_write(p + POOL_LOCAL, (None,), "pool.go:poolCleanup: p.local = nil", silent=True)
+        yield plain_write(p + POOL_LOCAL_SIZE, (0,), "pool.go:poolCleanup: p.localSize = 0", silent=True)
     yield plain_write(rt.all_pools, ((),), "pool.go:poolCleanup: oldPools, allPools = allPools, nil", silent=True)
 
 
