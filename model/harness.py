@@ -23,6 +23,10 @@ from model.variants.base import Cfg, Model
 
 __all__ = ["World", "build", "run", "new_world", "Sequential", "PAYLOAD_WRITE", "PAYLOAD_READ"]
 
+# DEVIATION: not pool.go's code but its user's: a Put's caller writes the
+# object's payload before Put, a Get's caller reads it after Get (ordinary
+# accesses, labelled ``user:``). They are there so that a missing
+# happens-before edge from Put to Get shows up as a data race (P8).
 PAYLOAD_WRITE = "user: obj.payload = k (before Put)"
 PAYLOAD_READ = "user: read obj.payload (after Get)"
 

@@ -206,6 +206,14 @@ class Kernel:
         th.op_index += 1
 
     def _epoch(self) -> int:
+        """Completed GCs so far (the runtime's numgc cell; 0 without a runtime).
+
+        DEVIATION: a read outside the model's effects, no Go statement: the
+        kernel stamps each operation with it (epoch_call at its first step,
+        epoch_ret at its return, epoch_unpin at each procUnpin) for the
+        checks that date objects by GC (P3, P6). It is never a scheduling
+        point and is invisible to the race tracker.
+        """
         return int(self.mem[self.epoch_addr]) if self.epoch_addr is not None else 0
 
     def _crash(self, th: _Thread, prop: str, message: str) -> None:

@@ -236,6 +236,8 @@ class Pool:
             if x is None:
                 x = yield from self.get_slow(pid)
         yield from self.runtime_proc_unpin("Get")
+        # DEVIATION: `p.New != nil` is the parameter with_new (the model has no
+        # function values); New itself is Pool.new below.
         if x is None and self.cfg.params.with_new:
             x = yield from self.new()
         return x
@@ -279,6 +281,8 @@ class Pool:
 
     def pin(self) -> Gen[tuple[int, int]]:
         """Pool.pin: pin the goroutine to its P; return the P's poolLocal and id."""
+        # DEVIATION: Go's `if p == nil { panic("nil Pool") }` is not modelled:
+        # a model Pool handle always has an address (the harness allocates it).
         pid = yield from self.runtime_proc_pin("pin")
         # pinSlow stores local, then localSize; load them in the opposite
         # order. Pinned, no GC can run in between, so local is at least as
@@ -308,9 +312,16 @@ class Pool:
             yield plain_write(self.rt.all_pools, (pools + (self.addr,),), "pool.go:pinSlow: allPools = append(allPools, p)")
         # If GOMAXPROCS changes between GCs, we re-allocate the array and
         # lose the old one (P6).
+        # DEVIATION: runtime.GOMAXPROCS(0) is a silent read of the gomaxprocs
+        # cell (Go: a runtime call). The value only changes with the world
+        # stopped, and we are pinned, so no change can fall between this read
+        # and the stores below.
         size = yield plain_read(self.rt.gomaxprocs, "pool.go:pinSlow: size := runtime.GOMAXPROCS(0)", silent=True)
         local = yield from self.make_locals(size)
         yield from self.store_local(local, size)
+        # DEVIATION: Go returns &local[pid], a bounds-checked slice index; the
+        # model goes through index_local, whose bound check (P7) stands in for
+        # Go's index-out-of-range panic.
         res = yield from index_local(local, pid)
         yield unlock(self.rt.all_pools_mu, "pool.go:pinSlow: defer allPoolsMu.Unlock()")
         return res, pid
@@ -330,8 +341,9 @@ class Pool:
 def pool_cleanup(rt: Runtime) -> Gen[None]:
     """poolCleanup: called with the world stopped at the start of every GC.
 
-    No pool user can be pinned (in effect all Ps are), so every access is
-    silent: the whole cleanup is one step of the GC.
+    DEVIATION: every access is silent, so the whole cleanup is one step of the
+    GC. With the world stopped no pool user is pinned or running (in effect
+    all Ps are), so nothing can interleave with it.
     """
     # Drop victim caches from all pools.
     for p in (yield plain_read(rt.old_pools, "pool.go:poolCleanup: for _, p := range oldPools", silent=True)):
@@ -363,13 +375,21 @@ def gc(cfg: Cfg, rt: Runtime) -> Gen[None]:
     n = rt.nprocs_max if cfg.model.gc_needs_unpinned() else 0
     yield stop_the_world(rt.pinned, n, "runtime: stopTheWorld (gcStart)")
     yield from cfg.model.pool_cleanup(rt)
+    # DEVIATION: numgc is the model's own bookkeeping (no pool.go statement):
+    # the kernel reads it to stamp each operation with the GCs it overlapped
+    # (epoch_call, epoch_ret, epoch_unpin), which P3, P6 and the victim goal
+    # read.
     numgc = yield plain_read(rt.numgc, "runtime: memstats.numgc++", silent=True)
     yield plain_write(rt.numgc, (numgc + 1,), "runtime: memstats.numgc++", silent=True)
     yield start_the_world("runtime: startTheWorld")
 
 
 def set_gomaxprocs(rt: Runtime, n: int) -> Gen[None]:
-    """runtime.GOMAXPROCS(n): stop the world, change the number of Ps, start it."""
+    """runtime.GOMAXPROCS(n): stop the world, change the number of Ps, start it.
+
+    DEVIATION: the runtime's procresize is reduced to one silent write of the
+    gomaxprocs cell inside the stop-the-world; no P is pinned then.
+    """
     yield stop_the_world(rt.pinned, rt.nprocs_max, "runtime: stopTheWorld (GOMAXPROCS)")
     yield plain_write(rt.gomaxprocs, (n,), "runtime: GOMAXPROCS(n)", silent=True)
     yield start_the_world("runtime: startTheWorld")

@@ -36,6 +36,12 @@ __all__ = ["TYP_VAL", "TYP_NIL", "EFACE_FIELDS", "EFACE_WORDS", "SLOT_TYP", "SLO
 # DEVIATION: Go's eface is two words, typ and val. The model keeps both words
 # (typ is what pushHead and popTail synchronise on) but stores a symbolic type
 # word: TYP_VAL for an ordinary object, TYP_NIL for dequeueNil's type.
+# DEVIATION: a whole-eface copy (pushHead's `*(*any)(unsafe.Pointer(slot)) =
+# val`, the pops' `val := *(*any)(unsafe.Pointer(slot))`, popHead's `*slot =
+# eface{}`) is one model step over both cells, where Go makes two word
+# accesses. The accessing goroutine owns the slot at that point, so in the
+# reference nothing can come between the two words; the race tracker still
+# checks each cell.
 TYP_VAL = "T"
 TYP_NIL = "dequeueNil"
 
@@ -272,6 +278,11 @@ def new_chain_elt(cfg: Cfg, n: int | None, label: str) -> Gen[int]:
 
     DEVIATION: Go's chain dequeues start at head = tail = 0; the model starts
     them at start_index (0 by default) so that chains exercise wrap-around too.
+
+    DEVIATION: Go writes ``d.vals = make(...)`` after ``new(poolChainElt)``;
+    the model allocates the element with its slice header already set, one
+    silent step, because the element is not yet reachable from any other
+    goroutine.
     """
     s = cfg.params.start_index
     vals: tuple[int, int] | None = None
@@ -285,7 +296,11 @@ def new_chain_elt(cfg: Cfg, n: int | None, label: str) -> Gen[int]:
 
 # The memory block of a poolChain (also the `shared` field of a poolLocal).
 # head: the newest dequeue, the one the producer pushes to. Only the producer
-#   (the owning P) reads or writes it, so the model's accesses are silent.
+#   (the owning P) reads or writes it.
+# DEVIATION: every access to c.head is silent (performed with the step
+#   before it, not a scheduling point of its own; the race tracker still sees
+#   it): Go's are plain loads and stores, but no other goroutine touches the
+#   field, so where they fall in an interleaving cannot change an outcome.
 C_HEAD = 0
 # tail: the oldest dequeue still in the chain, where consumers popTail. Read
 #   and written atomically: the producer stores it once, when the chain gets
@@ -319,6 +334,7 @@ class PoolChain:
 
     def push_head(self, val: Value) -> Gen[None]:
         """poolChain.pushHead."""
+        # DEVIATION: c.head's accesses are silent (see C_HEAD).
         d = yield plain_read(self.head, "poolqueue.go:pushHead: d := c.head", silent=True)
         if d is None:
             # Initialize the chain.
@@ -330,13 +346,18 @@ class PoolChain:
             return
 
         # The current dequeue is full. Allocate a new one of twice the size.
+        # DEVIATION: initSize and dequeueLimit are parameters (Params.init_size,
+        # Cfg.limit; Go's constants 8 and (1 << dequeueBits) / 4 by default), so
+        # that small chains reach the cap within an exhaustive search.
         new_size = (yield from self._len_vals(self.dequeue(d))) * 2
         if new_size >= self.cfg.limit:
             # Can't make it any bigger.
             new_size = self.cfg.limit
 
-        # d2 is private to the producer until d.next.Store(d2) publishes it,
-        # so its initialisation is silent.
+        # DEVIATION: d2's allocation and its `d2.vals = ...` write are silent
+        # (Go: a plain store). d2 is private to the producer until
+        # d.next.Store(d2) publishes it (after c.head = d2, itself silent), so
+        # no other goroutine can observe the write or race with it.
         d2 = yield from new_chain_elt(self.cfg, None, "poolqueue.go:pushHead: d2 := &poolChainElt{}")
         e2 = self.dequeue(d2)
         yield atomic_store(e2.prev, d, "poolqueue.go:pushHead: d2.prev.Store(d)")
@@ -349,6 +370,7 @@ class PoolChain:
 
     def pop_head(self) -> Gen[tuple[Value, bool]]:
         """poolChain.popHead."""
+        # DEVIATION: c.head's access is silent (see C_HEAD).
         d = yield plain_read(self.head, "poolqueue.go:popHead: d := c.head", silent=True)
         while d is not None:
             val, ok = yield from self.dequeue(d).pop_head()
