@@ -142,7 +142,12 @@ def new_pool(name: str = "p", fields: tuple[tuple[str, Any], ...] = POOL_ZERO) -
 
 
 def index_local(l: int | None, i: int) -> Gen[int]:
-    """indexLocal: the address of the i-th poolLocal of the array at l (unchecked in Go; P7 checks it)."""
+    """indexLocal: the address of the i-th poolLocal of the array at l.
+
+    DEVIATION: Go's indexLocal is unchecked pointer arithmetic; the model's
+    INDEX effect checks i against the array it points into (nil: no array)
+    and reports P7 where Go would read or write past the array.
+    """
     a: int = yield index(l if l is not None else -1, i, LOCAL_CELLS,
                         "pool.go:indexLocal: lp := unsafe.Pointer(uintptr(l) + uintptr(i)*unsafe.Sizeof(poolLocal{}))")
     return a
