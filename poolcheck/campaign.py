@@ -13,11 +13,11 @@ Stages live in a registry (``STAGES``, ``register``); the built-in ones:
              scenarios per target, every run checked as replay checks it
              (poolcheck.replay: check_execution at the end, state invariants
              after every step); each new violation is shrunk
-             (poolcheck.shrink) before it is saved. Always available.
+             (properties.scenarios.minimize) before it is saved. Always available.
 ``explore``  proofs.explore.explore on the budget's configurations: every
              interleaving, shortest counterexamples.
 ``fuzz``     properties.fuzz.fuzz: Hypothesis scenarios and schedules.
-``prove``    proofs.prove.run_all: Z3 lemmas, BMC and induction, CrossHair.
+``prove``    proofs.smt.prove.run_all: Z3 lemmas, BMC and induction, CrossHair.
 ``mutants``  poolcheck.killmatrix.kill_matrix (reference runs only): every
              mutant must be killed by an engine, the reference by none.
 
@@ -376,12 +376,12 @@ EXPLORE_MAX_STATES = {b: int(manifest.budget(b)["explore_max_states"]) for b in 
 
 
 def explore_configs(budget: str) -> list[tuple[str, str, str, Params]]:
-    """The budget's explorer configurations: ours plus proofs.bench_configs.BENCH_CONFIGS (E1..E6).
+    """The budget's explorer configurations: ours plus proofs.explore.bench_configs.BENCH_CONFIGS (E1..E6).
 
     ci takes the benchmark configurations whose stated time target is at most
     10 s; thorough takes all of them and EXPLORE_CONFIGS["thorough"].
     """
-    from proofs.bench_configs import BENCH_CONFIGS
+    from proofs.explore.bench_configs import BENCH_CONFIGS
 
     out = list(EXPLORE_CONFIGS["ci"])
     if budget == "thorough":
@@ -453,18 +453,18 @@ def fuzz_stage(ctx: Context, res: EngineResult) -> StageResult:
 # -- stage: prove ----------------------------------------------------------------------------------------
 def _prove_plan(ctx: Context) -> list[Part]:
     """The lemmas as one part (each takes well under a second), every other row a part of its own."""
-    from proofs.prove import row_names
+    from proofs.smt.prove import row_names
 
     rows = row_names(ctx.model)
     lemmas = [r for r in rows if r.startswith("L")]
-    # "L*" matches the lemmas by glob only: no other row starts with L (proofs.prove._matcher).
+    # "L*" matches the lemmas by glob only: no other row starts with L (proofs.smt.prove._matcher).
     return ([Part("prove lemmas", {"only": "L*"}, Budget(ctx.budget), 1.0)] if lemmas else []) + \
         [Part(f"prove {r}", {"only": r}, Budget(ctx.budget), 2.0 + r.count("T3") + 2 * r.startswith("crosshair"))
          for r in rows if not r.startswith("L")]
 
 
-@planned("prove", "prove", "Z3 lemmas, bounded model checking and induction, CrossHair contracts (proofs.prove)",
-         "proofs.prove", _prove_plan)
+@planned("prove", "prove", "Z3 lemmas, bounded model checking and induction, CrossHair contracts (proofs.smt.prove)",
+         "proofs.smt.prove", _prove_plan)
 def prove_stage(ctx: Context, res: EngineResult) -> StageResult:
     """The prove engine: every proof row applicable to the variant."""
     depth = res.coverage["proof_depth"]

@@ -19,7 +19,7 @@ Engines (each optional: a missing module gives ``n/a`` cells and a note):
               shortest counterexample first.
 ``fuzz``      properties.fuzz.fuzz on the witness's target: Hypothesis-drawn
               scenarios and schedules.
-``prove``     proofs.prove.run_all with the mutant as the model: a proof that
+``prove``     proofs.smt.prove.run_all with the mutant as the model: a proof that
               finds a counterexample where the reference is proved kills it.
 ``go-tests``  properties.conformance.gomutants.run_go_tests: the mutant
               realised in Go under Go's own tests (slow; only when asked for).

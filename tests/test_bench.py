@@ -1,4 +1,4 @@
-"""poolcheck bench and proofs.bench_configs: the issue's configurations E1..E6."""
+"""poolcheck bench and proofs.explore.bench_configs: the issue's configurations E1..E6."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from model.params import Params
 from poolcheck.cli import main
-from proofs.bench_configs import BENCH_CONFIGS, bench, by_name
 from proofs.explore import explore
+from proofs.explore.bench_configs import BENCH_CONFIGS, bench, by_name
 
 pytestmark = pytest.mark.explore
 

@@ -13,8 +13,8 @@ import pytest
 
 from poolcheck.cli import build_parser, main
 from poolcheck.common import params_from
-from proofs.bench_configs import LADDER, by_name, ladder
 from proofs.explore import explore
+from proofs.explore.bench_configs import LADDER, by_name, ladder
 
 pytestmark = pytest.mark.explore
 

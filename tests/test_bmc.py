@@ -6,10 +6,10 @@ import pytest
 
 from model.variants import registry, resolve
 from poolcheck.replay import replay
-from proofs import bmc as B
-from proofs import dequeue_smt as E
-from proofs.bmc import DEFAULT_START, bmc, bounds, replayable, to_counterexample
-from proofs.dequeue_smt import Config
+from proofs.smt import bmc as B
+from proofs.smt import dequeue_smt as E
+from proofs.smt.bmc import DEFAULT_START, bmc, bounds, replayable, to_counterexample
+from proofs.smt.dequeue_smt import Config
 
 pytestmark = pytest.mark.proof
 

@@ -173,7 +173,7 @@ def test_fuzz_stage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_prove_stage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import proofs.prove as pv
+    import proofs.smt.prove as pv
     cx = load(Path(__file__).parent / "regressions" / "D3-push-no-typ-check.json")
     proofs = [pv.ProofResult("L1 pack", "lemma", "proved", "proved", 0.1, "", None, None, "D1"),
               pv.ProofResult("BMC d3", "bmc", "counterexample", "proved", 0.5, "lost value", 12, cx, "D3"),

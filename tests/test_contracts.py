@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import bits
-from proofs import contracts as C
+from proofs.smt import contracts as C
 
 pytestmark = pytest.mark.proof
 
@@ -26,7 +26,7 @@ def _crosshair(target: Path, timeout: float) -> subprocess.CompletedProcess[str]
 
 
 def test_crosshair_finds_no_counterexample_to_the_helpers_contracts() -> None:
-    p = _crosshair(ROOT / "proofs" / "contracts.py", 1.0)
+    p = _crosshair(ROOT / "proofs" / "smt" / "contracts.py", 1.0)
     assert p.returncode == 0, p.stdout + p.stderr
     assert ": error:" not in p.stdout
 

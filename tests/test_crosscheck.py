@@ -2,7 +2,7 @@
 
 States are drawn anywhere (any headTail near 0, near 2^32 or anywhere, any ring contents, every thread at
 any pc with any locals); the Python side is the kernel stepping the model's generators, the Z3 side is
-proofs/dequeue_smt.py. A deliberately altered encoding must be caught.
+proofs/smt/dequeue_smt.py. A deliberately altered encoding must be caught.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from model.variants import registry, resolve
 from model.variants.base import Model
-from proofs import dequeue_smt as E
-from proofs.crosscheck import CrossCheckError, Source, check_step, draw_state, run
-from proofs.dequeue_smt import Config
+from proofs.smt import dequeue_smt as E
+from proofs.smt.crosscheck import CrossCheckError, Source, check_step, draw_state, run
+from proofs.smt.dequeue_smt import Config
 
 pytestmark = pytest.mark.proof
 

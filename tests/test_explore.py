@@ -1,4 +1,4 @@
-"""The exhaustive explorer (proofs/explore.py): verdicts, shortest replayable counterexamples, budgets, goals."""
+"""The exhaustive explorer (proofs/explore/__init__.py): verdicts, shortest replayable counterexamples, budgets, goals."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from model.variants import Model, resolve
 from poolcheck.replay import replay
 from proofs import explore as explore_mod
 from proofs.explore import ExploreResult, explore
-from proofs.explore_goals import Goal, Witness, declared_goals
-from proofs.explore_search import Search
+from proofs.explore.goals import Goal, Witness, declared_goals
+from proofs.explore.search import Search
 
 pytestmark = pytest.mark.explore
 

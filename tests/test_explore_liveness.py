@@ -1,4 +1,4 @@
-"""proofs/explore_liveness.py: live variables and hidden stack values of suspended generators."""
+"""proofs/explore/liveness.py: live variables and hidden stack values of suspended generators."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from proofs.explore_liveness import CodeFacts, frame_key
+from proofs.explore.liveness import CodeFacts, frame_key
 
 pytestmark = pytest.mark.explore
 

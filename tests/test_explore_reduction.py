@@ -15,7 +15,7 @@ from model.harness import build
 from model.params import Params
 from model.variants import Model, resolve
 from proofs.explore import explore
-from proofs.explore_search import GMASK, MMASK, MW, Search
+from proofs.explore.search import GMASK, MMASK, MW, Search
 
 pytestmark = pytest.mark.explore
 

@@ -13,7 +13,7 @@ from model.scenario import parse
 from model.variants import resolve
 from poolcheck.cli import main
 from proofs.explore import explore
-from proofs.explore_goals import GOALS, witnesses
+from proofs.explore.goals import GOALS, witnesses
 
 pytestmark = pytest.mark.explore
 
@@ -55,7 +55,7 @@ def test_an_unknown_required_goal_is_bad_input(capsys: pytest.CaptureFixture[str
 def test_a_declared_goal_the_reference_search_misses_is_incomplete_not_a_violation(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import proofs.explore as ex
-    from proofs.explore_goals import Goal, Witness
+    from proofs.explore.goals import Goal, Witness
 
     never = Goal("never", "dequeue", "a statement no model performs", "nowhere.go:", lambda e, r, m, p, c: True)
 
@@ -117,7 +117,7 @@ def test_every_goal_has_a_unique_name_and_a_known_target() -> None:
 def test_each_witness_replays_on_the_reference_kernel_and_reaches_its_goal() -> None:
     from model.harness import build
     from model.variants import Model
-    from proofs.explore_goals import _Watch
+    from proofs.explore.goals import _Watch
 
     for target, sc, params in [("pool", "put put gc get get | procs=2 get", Params(gomaxprocs=1)),
                                ("chain", "push push push push pop pop | tail tail", Params(init_size=1,

@@ -1,4 +1,4 @@
-"""The campaign's explore configurations (proofs/bench_configs.py) reach every goal on the reference."""
+"""The campaign's explore configurations (proofs/explore/bench_configs.py) reach every goal on the reference."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 from model.scenario import parse
 from model.variants import resolve
 from poolcheck.campaign import explore_configs
-from proofs.bench_configs import BENCH_CONFIGS, BenchConfig, by_name
 from proofs.explore import explore
-from proofs.explore_goals import GOALS, witnesses
+from proofs.explore.bench_configs import BENCH_CONFIGS, BenchConfig, by_name
+from proofs.explore.goals import GOALS, witnesses
 
 pytestmark = pytest.mark.explore
 

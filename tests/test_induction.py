@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import z3  # type: ignore[import-untyped]
 
-from proofs import dequeue_smt as E
-from proofs.dequeue_smt import Config
-from proofs.induction import CLAUSE_TEXT, FIRST_ATTEMPT, prove_inductive
+from proofs.smt import dequeue_smt as E
+from proofs.smt.dequeue_smt import Config
+from proofs.smt.induction import CLAUSE_TEXT, FIRST_ATTEMPT, prove_inductive
 
 pytestmark = pytest.mark.proof
 

@@ -8,9 +8,9 @@ import pytest
 
 from model.params import Params
 from model.variants.base import Model
-from proofs import lemmas as L
-from proofs.bmc import translation_lemma
-from proofs.dequeue_smt import Config
+from proofs.smt import lemmas as L
+from proofs.smt.bmc import translation_lemma
+from proofs.smt.dequeue_smt import Config
 
 pytestmark = pytest.mark.proof
 

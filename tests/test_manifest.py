@@ -6,7 +6,7 @@ import pytest
 
 from poolcheck import campaign, engine, manifest
 from poolcheck.engine.explore import one_config
-from proofs.bench_configs import BENCH_CONFIGS
+from proofs.explore.bench_configs import BENCH_CONFIGS
 
 ENTRIES = manifest.explore_entries()
 

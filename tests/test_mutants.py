@@ -105,9 +105,9 @@ def test_variant_is_clean_on_every_witness(variant_under_test: type[Model], w: t
     assert not cell.killed, f"{variant_under_test.name} violates {cell.prop} on {w[0]} {w[1]!r}: {cell.properties}"
 
 
-# -- kills: the explorer (when proofs/explore.py is there) --------------------
+# -- kills: the explorer (when proofs/explore/__init__.py is there) --------------------
 _HAVE_EXPLORER = importlib.util.find_spec("proofs.explore") is not None
-needs_explorer = pytest.mark.skipif(not _HAVE_EXPLORER, reason="proofs/explore.py is not there yet")
+needs_explorer = pytest.mark.skipif(not _HAVE_EXPLORER, reason="proofs/explore/__init__.py is not there yet")
 
 
 # Known gaps of the explorer, as strict xfails: when one is closed the test XPASSes, fails, and the entry goes.

@@ -178,12 +178,12 @@ def test_a_bad_variant_file_is_a_clear_error_with_exit_2(tmp_path: Path, capsys:
 
 # -- the engines' contracts: the matrix reads the engines' own result types (the engine call replaced) -------------
 def _proof(name: str, prop: str, result: str, seconds: float, expected: str = "proved") -> object:
-    from proofs.prove import ProofResult
+    from proofs.smt.prove import ProofResult
     return ProofResult(name, "bmc", result, expected, seconds, "", 4, None, prop)
 
 
 def test_prove_cells_follow_the_run_all_contract(monkeypatch: pytest.MonkeyPatch) -> None:
-    import proofs.prove as pv
+    import proofs.smt.prove as pv
 
     def run_all(only: object = None, model: type[Model] = Model, budget: str = "ci",
                 progress: object = None) -> list[object]:

@@ -20,9 +20,9 @@ from model.harness import build
 from model.params import Params
 from model.variants import Model, registry, resolve
 from poolcheck.replay import replay
-from proofs.bench_configs import BENCH_CONFIGS, by_name
 from proofs.explore import ExploreResult, explore
-from proofs.explore_search import Search
+from proofs.explore.bench_configs import BENCH_CONFIGS, by_name
+from proofs.explore.search import Search
 from proofs.native.core import omission_bound
 
 pytestmark = [pytest.mark.explore,

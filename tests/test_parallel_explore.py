@@ -1,4 +1,4 @@
-"""The parallel explorer (proofs/explore_parallel.py) and the process-independent state encoding (issue 14, part 2).
+"""The parallel explorer (proofs/explore/parallel.py) and the process-independent state encoding (issue 14, part 2).
 
 ``--jobs 2`` must give the serial search's verdict, state and transition
 counts, depth, goals and shortest counterexample lengths; the workers are
@@ -17,15 +17,15 @@ from typing import Any
 
 import pytest
 
-import proofs.explore_parallel as par
+import proofs.explore.parallel as par
 from model.harness import build
 from model.params import Params
 from model.variants import Model, registry
 from poolcheck.replay import replay
-from proofs.bench_configs import BENCH_CONFIGS, by_name
 from proofs.explore import ExploreResult, explore
-from proofs.explore_goals import declared_goals
-from proofs.explore_parallel import ParallelSearch, default_jobs
+from proofs.explore.bench_configs import BENCH_CONFIGS, by_name
+from proofs.explore.goals import declared_goals
+from proofs.explore.parallel import ParallelSearch, default_jobs
 
 pytestmark = pytest.mark.explore
 
@@ -53,9 +53,9 @@ _SEED_SCRIPT = textwrap.dedent("""
     import hashlib, sys
     from model.harness import build
     from model.params import Params
-    from proofs.explore_goals import declared_goals
-    from proofs.explore_search import Search
-    from proofs.explore_parallel import owner_hasher
+    from proofs.explore.goals import declared_goals
+    from proofs.explore.search import Search
+    from proofs.explore.parallel import owner_hasher
     w = build("chain", "push push pop | tail tail | tail", Params(init_size=1, dequeue_limit=4))
     s = Search(w, declared_goals("chain", w.scenario, w.params))
     s.run()

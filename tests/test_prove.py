@@ -1,4 +1,4 @@
-"""proofs.prove.run_all (the campaign's and the kill matrix's entry point) and `poolcheck prove`."""
+"""proofs.smt.prove.run_all (the campaign's and the kill matrix's entry point) and `poolcheck prove`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 
 from model.variants import resolve
 from poolcheck.cli import main
-from proofs import prove as P
-from proofs.prove import ProofResult, run_all
+from proofs.smt import prove as P
+from proofs.smt.prove import ProofResult, run_all
 
 pytestmark = pytest.mark.proof
 
@@ -75,8 +75,8 @@ def test_an_unknown_where_a_proof_was_expected_is_incomplete(monkeypatch: pytest
 
 def test_a_loaded_machine_does_not_make_a_row_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
     # every clock reading 1000 s after the previous one: a wall-clock budget would run out at once
-    from proofs import bmc as B
-    from proofs import induction as I
+    from proofs.smt import bmc as B
+    from proofs.smt import induction as I
     clock = iter(range(0, 10**9, 1000))
     fake = lambda: float(next(clock))  # noqa: E731
     monkeypatch.setattr(B.time, "monotonic", fake)
@@ -119,7 +119,7 @@ def test_crosshair_budget_is_cpu_seconds_and_says_so_when_spent() -> None:
     """The CrossHair row is budgeted in CPU seconds (RLIMIT_CPU), never wall time (issue 15 item 3)."""
     import dataclasses
 
-    from proofs import prove
+    from proofs.smt import prove
 
     tiny = dataclasses.replace(prove.BUDGETS["ci"], crosshair_seconds=1)
     r = prove._crosshair_row(tiny)

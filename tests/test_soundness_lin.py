@@ -1,11 +1,11 @@
 """Issue 12 item 2: linearization-point hits the history checker does not confirm must not end in a PASS.
 
-The explorer's linearization-point check (proofs/explore_lin.py) is only a
+The explorer's linearization-point check (proofs/explore/lin.py) is only a
 sufficient condition: a variant whose operations take effect at other
 statements is flagged on histories that may be linearizable. Today's rule
 was: confirm a hit with the history checker or drop it with a note, and the
 verdict could be PASS although the flagged executions were never decided.
-Now the property is decided on every execution (proofs/explore_cx.decide_lp)
+Now the property is decided on every execution (proofs/explore/cx.decide_lp)
 or the verdict is ``incomplete`` (exit 3).
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import proofs.explore_cx
+import proofs.explore.cx
 from model.bits import mask, uN
 from model.effects import Gen, atomic_cas, atomic_load, plain_write
 from model.harness import build
@@ -25,7 +25,7 @@ from model.poolqueue import TYP_NIL, TYP_VAL, PoolDequeue, Value
 from model.variants import Model
 from poolcheck.cli import main
 from proofs.explore import explore
-from proofs.explore_cx import every_history
+from proofs.explore.cx import every_history
 
 SCENARIO = ("dequeue", "push push | tail", Params(size=2))
 
@@ -90,7 +90,7 @@ def test_unconfirmed_lp_hits_are_decided_on_every_execution() -> None:
 
 
 def test_unconfirmed_lp_hits_beyond_the_budget_are_incomplete_not_pass(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(proofs.explore_cx, "DECIDE_EXECUTIONS", 3)
+    monkeypatch.setattr(proofs.explore.cx, "DECIDE_EXECUTIONS", 3)
     res = explore(*SCENARIO, CasPublish)
     assert res.verdict == "incomplete", res.summary()
     assert res.complete and res.undecided == ["D5"]
@@ -130,7 +130,7 @@ def _count(w: object) -> int:
 def test_cli_incomplete_lp_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Item 2 through the command line: an undecided D5 is exit 3."""
-    monkeypatch.setattr(proofs.explore_cx, "DECIDE_EXECUTIONS", 3)
+    monkeypatch.setattr(proofs.explore.cx, "DECIDE_EXECUTIONS", 3)
     variant = f"{Path(__file__)}:CasPublish"
     rc = main(["explore", "dequeue", "push push | tail", "--size", "2", "--variant", variant, "--json",
                "--out", str(tmp_path)])

@@ -3,7 +3,7 @@
 Go's memory model: a write concurrent with another access to the same word is
 a race "unless all the accesses involved are atomic". Both race checks (the
 kernel's vector clocks, model/hb.py, and the explorer's co-enabled check,
-proofs/explore_search.racy) must report plain/atomic and atomic/plain
+proofs/explore/search.racy) must report plain/atomic and atomic/plain
 conflicts, never atomic/atomic ones, and must stay quiet on the reference
 except for the allow-listed formal race of Go's own code (``l := p.local``).
 """
@@ -25,7 +25,7 @@ from model.params import Params
 from model.variants import Model, resolve
 from poolcheck.cli import main
 from proofs.explore import explore
-from proofs.explore_search import Footprint, racy
+from proofs.explore.search import Footprint, racy
 from properties.checks import check_execution
 
 PIN_LOCAL = "pool.go:pin: l := p.local"

@@ -13,7 +13,7 @@ import pytest
 
 from model.params import Params
 from poolcheck.cli import main
-from proofs.bench_configs import by_name
+from proofs.explore.bench_configs import by_name
 from proofs.spin import against_spin, promela, run_pan, spin_missing
 from proofs.spin.pan import hash_bits
 

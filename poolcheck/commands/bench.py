@@ -1,4 +1,4 @@
-"""poolcheck bench: the explorer's benchmark configurations E1..E6, the ladder and SPIN side by side (proofs/bench_configs.py)."""
+"""poolcheck bench: the explorer's benchmark configurations E1..E6, the ladder and SPIN side by side (proofs/explore/bench_configs.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from poolcheck.engine import Verdict
 from poolcheck.jobs import Job, executor
 from poolcheck.manifest import count_mismatch
 from poolcheck.progress import Progress
-from proofs.bench_configs import BENCH_CONFIGS, LADDER, BenchConfig, BenchRow, LadderRow, bench, by_name, ladder
-from proofs.explore_parallel import default_jobs
+from proofs.explore.bench_configs import BENCH_CONFIGS, LADDER, BenchConfig, BenchRow, LadderRow, bench, by_name, ladder
+from proofs.explore.parallel import default_jobs
 
 NAME = "bench"
 HELP = "run the explorer's benchmark configurations E1..E6 and print states, transitions, seconds, states/s"
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
                 rows = bench(configs, model=model, without_reduction=off, on_row=show, jobs=jobs, core=core,
                              progress=lambda i: bar.update(states=i["states"], depth=i["depth"]))
             else:  # one job per configuration (poolcheck.jobs), rows back in the configurations' order
-                todo = [Job(f"bench {c.name}", "proofs.bench_configs:bench_job",
+                todo = [Job(f"bench {c.name}", "proofs.explore.bench_configs:bench_job",
                             {"name": c.name, "variant": args.variant, "without_reduction": c.name in off,
                              "jobs": jobs, "core": core}, float(c.target_seconds or 1.0)) for c in configs]
                 ex = executor(args.config_jobs)

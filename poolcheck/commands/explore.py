@@ -11,8 +11,8 @@ from poolcheck.common import UsageError, add_common, add_params, finish, params_
 from poolcheck.engine.explore import DEFAULT_MAX_MEMORY_MB
 from poolcheck.progress import Progress
 from proofs import native
-from proofs.explore_goals import goal_names
-from proofs.explore_parallel import default_jobs
+from proofs.explore.goals import goal_names
+from proofs.explore.parallel import default_jobs
 
 NAME = "explore"
 HELP = "check every interleaving of a scenario against the property catalog (exhaustive within its bounds)"
@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "limit); the verdict is then 'incomplete' (exit 3)")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes of the breadth-first search (default: all cores; 1: one process); the "
-                        "same verdict, counts and counterexample lengths (proofs/explore_parallel.py)")
+                        "same verdict, counts and counterexample lengths (proofs/explore/parallel.py)")
     p.add_argument("--core", choices=native.CORES, default="auto",
                    help="the search loop: native (compiled, proofs/native), python, or auto (native when built, one "
                         "process; else python with a warning); the same verdict, counts and counterexample lengths")
@@ -40,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="hash compaction: store a 64-bit fingerprint per state (native core, one process); the "
                         "verdict is then never 'pass' ('incomplete' with the omission probability, or 'fail')")
     p.add_argument("--goal", action="append", default=[], metavar="NAME",
-                   help="a reachability goal the scenario must reach (repeatable; proofs/explore_goals.py); one that "
+                   help="a reachability goal the scenario must reach (repeatable; proofs/explore/goals.py); one that "
                         "no schedule of the reference reaches makes the verdict 'incomplete' (exit 3)")
     p.add_argument("--no-reduction", action="store_true",
                    help="explore without thread symmetry and live-variable merging (slower; the same verdict)")

@@ -11,7 +11,7 @@ from poolcheck import artifacts
 from poolcheck.common import OK, UsageError, add_common, finish, variant_from
 from poolcheck.engine import Verdict
 from poolcheck.progress import Progress
-from proofs.prove import BUDGETS, ProofResult, coverage, row_names, run_all
+from proofs.smt.prove import BUDGETS, ProofResult, coverage, row_names, run_all
 
 NAME = "prove"
 HELP = "prove the dequeue's lemmas and invariants with Z3 (bounded model checking, induction) and CrossHair"

@@ -49,7 +49,7 @@ class ExploreEngine:
 
     def run(self, variant: str, config: dict[str, Any], budget: Budget, progress: ProgressSink) -> EngineResult:
         from proofs.explore import explore
-        from proofs.explore_search import SearchTooLarge
+        from proofs.explore.search import SearchTooLarge
 
         model = resolve(variant)
         max_states = _max_states(budget)

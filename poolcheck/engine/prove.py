@@ -1,4 +1,4 @@
-"""The prove engine: Z3 lemmas, bounded model checking and induction, CrossHair contracts (proofs.prove).
+"""The prove engine: Z3 lemmas, bounded model checking and induction, CrossHair contracts (proofs.smt.prove).
 
 config: ``{"only": "names,prefixes,globs" | null}``; budget.name: ci or thorough. A row whose result is
 its expected one passes; a counterexample where a proof was expected is a violation; ``unknown`` (a
@@ -30,10 +30,10 @@ def row_verdict(result: str, expected: str) -> str:
 
 class ProveEngine:
     name = "prove"
-    module = "proofs.prove"
+    module = "proofs.smt.prove"
 
     def run(self, variant: str, config: dict[str, Any], budget: Budget, progress: ProgressSink) -> EngineResult:
-        from proofs.prove import run_all
+        from proofs.smt.prove import run_all
 
         model = resolve(variant)
         progress.stage("prove")

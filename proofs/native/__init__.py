@@ -3,7 +3,7 @@
 ``_searchcore`` (C, built by setup.py as an optional extension) runs the
 breadth-first search over packed states; ``oracle.Oracle`` answers every
 question about the model from the Python definitions, once per key; and
-``core.run_native(search)`` runs a ``proofs.explore_search.Search`` on it.
+``core.run_native(search)`` runs a ``proofs.explore.search.Search`` on it.
 
 ``available()`` says whether the extension was built; ``select(core)``
 resolves ``"auto" | "native" | "python"`` (auto: native when built, else

@@ -1,7 +1,7 @@
 /* The explorer's compiled search core (docs/explorer.md, "The compiled core").
  *
  * Breadth-first search over packed states, with the same state layout, order
- * and checks as proofs/explore_search.py's Python loop.  This file knows no
+ * and checks as proofs/explore/search.py's Python loop.  This file knows no
  * model semantics: every transition, every property and every message comes
  * from Python (proofs/native/oracle.py) through a lazily filled table, asked
  * once per key (memory id, ghost id, thread, its field) -- plus the other

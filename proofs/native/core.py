@@ -1,4 +1,4 @@
-"""Run a ``proofs.explore_search.Search`` on the compiled core (docs/explorer.md, "The compiled core").
+"""Run a ``proofs.explore.search.Search`` on the compiled core (docs/explorer.md, "The compiled core").
 
 ``run_native(search, compact=False)`` does what ``Search._run`` does, with
 the loop in C (proofs/native/_searchcore.c) and the model, the steps and
@@ -6,7 +6,7 @@ every check in Python (proofs/native/oracle.py): the same states,
 transitions, depth, verdicts and shortest counterexample lengths (BFS order
 is the same; tests/test_native_core.py compares the two cores). It fills
 the search's result attributes, ``parent``/``move`` included, so
-proofs/explore_cx.py builds counterexamples as for the Python core.
+proofs/explore/cx.py builds counterexamples as for the Python core.
 
 ``make_expander(search)`` gives the core's expansion without its visited
 set, for a caller that keeps its own (a worker of a parallel search):
@@ -32,7 +32,7 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from proofs.explore_search import Search
+from proofs.explore.search import Search
 from proofs.native import module
 from proofs.native.oracle import Oracle
 

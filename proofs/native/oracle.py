@@ -4,7 +4,7 @@ The core (``_searchcore.c``) knows no model semantics. For every key it has
 not met, it calls ``fill``; everything else it asks here is a check whose
 code lives in Python (``Search._record``, ``Search._races``,
 ``StateChecks``): so the explorer's checks stay defined once, in
-proofs/explore_search.py and properties/, whichever core runs the search.
+proofs/explore/search.py and properties/, whichever core runs the search.
 
 ``fill(m, g, t, f, pends, probe)``: thread ``t`` with field ``f`` (lid |
 pending id << 24) in memory ``m`` and ghost ``g``; ``pends`` are every
@@ -31,14 +31,14 @@ in the same call: T_GDEP with the outcome under that ghost.
 
 Identical threads (a symmetry group) share outcomes: the step of a thread
 does not depend on which of them it is (the assumption thread symmetry
-rests on, proofs/explore_symmetry.py), except for the messages naming it,
+rests on, proofs/explore/symmetry.py), except for the messages naming it,
 which the core asks again with the thread itself (K_EXACT).
 """
 
 from __future__ import annotations
 
 from model.memory import enabled
-from proofs.explore_search import F_LP, F_TAILSTART, LMASK, LW, Footprint, Search, racy
+from proofs.explore.search import F_LP, F_TAILSTART, LMASK, LW, Footprint, Search, racy
 
 __all__ = ["Oracle", "T_EN", "T_CRASH", "T_DEP", "T_GDEP", "T_GIND", "G_PROBE"]
 
@@ -123,7 +123,7 @@ class Oracle:
             s._record(v.prop, v.message, idx, (), depth)
 
     def racy(self, a: int, b: int) -> bool:
-        """Whether two steps' footprints race (``explore_search.racy``, the test ``Search._races`` applies)."""
+        """Whether two steps' footprints race (``explore.search.racy``, the test ``Search._races`` applies)."""
         fa, fb = self.footprints[a], self.footprints[b]
         assert fa is not None and fb is not None
         return racy(fa, fb)[0] != 0 or racy(fb, fa)[0] != 0  # the core asks once per unordered pair

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.variants import Model, spec_of
-from proofs.bench_configs import BenchConfig
+from proofs.explore.bench_configs import BenchConfig
 from proofs.spin.pan import PanResult, SpinError, run_pan, spin_missing
 from proofs.spin.promela import promela
 

@@ -37,7 +37,7 @@ from model.kernel import Kernel
 from model.params import Params
 from model.scenario import Scenario
 from model.variants.base import Model
-from proofs.bench_configs import BENCH_CONFIGS, BenchConfig
+from proofs.explore.bench_configs import BENCH_CONFIGS, BenchConfig
 from properties.conformance.goreplay import GoReplayer, NotReplayable, ReplayMismatch, replay_many, replayable
 
 __all__ = ["Case", "explorer_schedules", "sampled_schedules", "hypothesis_schedules", "regression_schedules",

@@ -15,14 +15,14 @@ although a schedule of the reference reaches it in the same configuration:
 the variant lost a behaviour) and "incomplete" (``max_states`` ran out
 first, or a goal the caller required is not reachable in this scenario:
 the scenario's problem; never a pass). Goals are declared from witness
-schedules of the reference (proofs/explore_goals.py).
+schedules of the reference (proofs/explore/goals.py).
 
-The search (proofs/explore_search.py) is breadth-first over packed integer
+The search (proofs/explore/search.py) is breadth-first over packed integer
 states with hashing; thread-local states are memoised generator replays
-(proofs/explore_local.py); linearizability is checked against the abstract
-deque kept as ghost state at linearization points (proofs/explore_lin.py);
+(proofs/explore/local.py); linearizability is checked against the abstract
+deque kept as ghost state at linearization points (proofs/explore/lin.py);
 the reduction (``reduction=True``) is thread symmetry between identical
-thieves (proofs/explore_symmetry.py). docs/explorer.md explains all of it
+thieves (proofs/explore/symmetry.py). docs/explorer.md explains all of it
 with measured figures.
 """
 
@@ -38,10 +38,10 @@ from model.params import Params
 from model.tracefile import Counterexample
 from model.variants import Model, spec_of
 from proofs import native
-from proofs.bench_configs import BENCH_CONFIGS, BenchConfig, BenchRow, bench
-from proofs.explore_cx import build_counterexample, decide_lp
-from proofs.explore_goals import GOALS, Goal, Witness, goal_names, witnesses
-from proofs.explore_search import Search
+from proofs.explore.bench_configs import BENCH_CONFIGS, BenchConfig, BenchRow, bench
+from proofs.explore.cx import build_counterexample, decide_lp
+from proofs.explore.goals import GOALS, Goal, Witness, goal_names, witnesses
+from proofs.explore.search import Search
 
 __all__ = ["explore", "ExploreResult", "ExploreViolation", "VERDICTS", "BENCH_CONFIGS", "BenchConfig", "BenchRow",
            "bench"]
@@ -61,7 +61,7 @@ class ExploreViolation:
 
     ``length`` is the number of scheduling points up to and including the
     violating step; ``replayable`` says whether ``poolcheck replay`` reports
-    the property again at the end of the recorded run (see proofs/explore_cx.py).
+    the property again at the end of the recorded run (see proofs/explore/cx.py).
     """
 
     prop: str
@@ -94,7 +94,7 @@ class ExploreResult:
     notes: list[str] = field(default_factory=list)
     search_seconds: float = 0.0   # the search alone (``seconds`` adds building the counterexamples)
     compaction: str = ""  # hash compaction: what was stored and P(omission) (then never complete, never a pass)
-    # How the reference reaches each declared goal (proofs.explore_goals.Witness.describe()).
+    # How the reference reaches each declared goal (proofs.explore.goals.Witness.describe()).
     goal_witnesses: dict[str, str] = field(default_factory=dict)
     # Goals the caller required that no schedule of the reference reaches in this configuration.
     unreachable_goals: list[str] = field(default_factory=list)
@@ -201,8 +201,8 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
     goals, found = declared_goals(target, world.scenario, world.params)
     if compact and jobs > 1:
         raise ValueError("hash compaction runs in one process: use jobs=1 with compact")
-    if jobs > 1:  # the same result over ``jobs`` worker processes (proofs/explore_parallel.py)
-        from proofs.explore_parallel import ParallelSearch
+    if jobs > 1:  # the same result over ``jobs`` worker processes (proofs/explore/parallel.py)
+        from proofs.explore.parallel import ParallelSearch
         search: Search = ParallelSearch(world, goals, reduction=reduction, max_states=max_states, progress=progress,
                                         jobs=jobs)
     else:
@@ -219,7 +219,7 @@ def explore(target: str, scenario: str, params: Params, model: type[Model] = Mod
         violations.append(ExploreViolation(hit.prop, built.counterexample.message, built.counterexample, hit.length,
                                            built.replayable, hit.seconds))
     # D5/C4: a linearization-point hit the history checker confirms, else that checker on every execution;
-    # neither deciding makes the property undecided (proofs/explore_cx.decide_lp).
+    # neither deciding makes the property undecided (proofs/explore/cx.decide_lp).
     undecided: list[str] = []
     for prop, cands in search.lp_candidates.items():
         lp = decide_lp(search, prop, cands, world, variant, text, extra, exhaustive=not violations)

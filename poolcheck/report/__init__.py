@@ -7,8 +7,8 @@ per scheduling point (silent steps folded into the row of the step before
 them), the shared state after each row decoded (headTail as head and tail,
 ring slots as values), the steps that matter, and one sentence saying what
 went wrong, derived from the history and the memory writes rather than copied
-from the checker. ``render_folder`` writes report.md (poolcheck.report_md) and
-report.html (poolcheck.report_html) next to trace.json.
+from the checker. ``render_folder`` writes report.md (poolcheck.report.md) and
+report.html (poolcheck.report.html) next to trace.json.
 
 If the trace cannot be replayed here (a user's variant file that moved, a
 schedule that no longer fits), the report is built from the recorded steps
@@ -31,7 +31,7 @@ from model.poolqueue import TYP_NIL
 from model.tracefile import Counterexample, TraceFileError, history_json, step_json, write_text_atomic
 from model.variants import VariantError, resolve
 from poolcheck.replay import ReplayResult, replay
-from poolcheck.sarif import step_go_location
+from poolcheck.report.sarif import step_go_location
 from properties import catalog
 
 __all__ = ["Report", "Row", "Line", "BlockView", "Slot", "build_report", "render_folder", "compact_trace",
@@ -835,7 +835,8 @@ def render_folder(folder: Path, cx: Counterexample, trace_path: str | None = Non
 
     ``trace_path`` is how the replay command names trace.json (default: the path in ``folder``).
     """
-    from poolcheck import report_html, report_md  # they import this module for the data classes
+    from poolcheck.report import html as report_html  # they import this module for the data classes
+    from poolcheck.report import md as report_md
     rep = build_report(cx, trace_path=trace_path or str(folder / "trace.json"))
     write_text_atomic(folder / "report.md", report_md.render(rep))
     write_text_atomic(folder / "report.html", report_html.render(rep))

@@ -17,7 +17,7 @@ When none does within a small budget, the counterexample is still written,
 marked ``"replayable": false`` in its extra data with the reason.
 
 D5 and C4 are different: the explorer's linearization-point check
-(proofs/explore_lin.py) is a sufficient condition for linearizability, exact
+(proofs/explore/lin.py) is a sufficient condition for linearizability, exact
 for code whose linearization points are Go's statements, but a variant with
 other linearization points can fail it on a history that is linearizable.
 So a D5/C4 hit counts only when properties.linearizability's search (Wing &
@@ -45,7 +45,7 @@ from model.harness import World
 from model.kernel import Kernel, OpRecord, RoundRobin
 from model.memory import enabled
 from model.tracefile import Counterexample, from_kernel
-from proofs.explore_search import LMASK, Hit, Search
+from proofs.explore.search import LMASK, Hit, Search
 from properties.checks import check_execution
 from properties.invariants import Violation
 from properties.linearizability import Undecided, check_kernel_history

@@ -1,7 +1,7 @@
 """An inductive invariant of poolDequeue, proved with Z3 for T = 1, 2, 3 thieves.
 
 The invariant (``invariant``) is a conjunction of named clauses over one
-state of the transition system of proofs/dequeue_smt.py (head and tail are
+state of the transition system of proofs/smt/dequeue_smt.py (head and tail are
 the unpacked headTail, count = head - tail mod 2^32, "in range" means one of
 the indices tail, ..., head-1 maps to the slot):
 
@@ -55,7 +55,7 @@ thieves.
 The first attempt (``FIRST_ATTEMPT``: I1, I3, I4, I12, I13, i.e. the properties
 plus the accounting) is not inductive: Z3 returns an owner at P_WRITE whose
 loaded head is not the current head, so its write lands on a slot in range
-and overwrites a live value (I3 breaks). ``python -m proofs.induction``
+and overwrites a live value (I3 breaks). ``python -m proofs.smt.induction``
 replays the strengthening: it adds I9, I10, I11, I7, I8, I6, I5 one at a
 time and prints the counterexample to induction each time until the
 invariant is inductive (docs/proofs.md shows the output). I2 is not needed
@@ -73,14 +73,14 @@ from typing import Any
 
 import z3  # type: ignore[import-untyped]
 
-from proofs import dequeue_smt as E
-from proofs.dequeue_smt import Config, Expr
-from proofs.rlimit import Resources
+from proofs.smt import dequeue_smt as E
+from proofs.smt.dequeue_smt import Config, Expr
+from proofs.smt.rlimit import Resources
 
 __all__ = ["invariant", "clauses", "InductionResult", "prove_inductive", "FIRST_ATTEMPT", "CLAUSE_TEXT",
            "initial_any_empty", "STRENGTHENING", "strengthening", "transition_kinds", "DEFAULT_RLIMIT", "CLAIM"]
 
-DEFAULT_RLIMIT = 300_000_000   # Z3 resource units per ring size (see proofs/prove.py for the rows' budgets)
+DEFAULT_RLIMIT = 300_000_000   # Z3 resource units per ring size (see proofs/smt/prove.py for the rows' budgets)
 
 CLAUSE_TEXT: dict[str, str] = {
     "I1": "count <= len(vals)",
@@ -295,7 +295,7 @@ def prove_inductive(cfg: Config, only: tuple[str, ...] | None = None, rlimit: in
     """Initiation, consecution, safety and non-vacuity of the invariant (or of the clauses ``only``) for ``cfg``.
 
     Every query draws from one deterministic budget of ``rlimit`` Z3 resource
-    units (proofs/rlimit.py); ``vacuity=False`` skips the non-vacuity checks.
+    units (proofs/smt/rlimit.py); ``vacuity=False`` skips the non-vacuity checks.
     """
     t0 = time.monotonic()
     res = InductionResult(cfg, "unknown", 0.0)

@@ -2,7 +2,7 @@
 
 This is the one list the campaign's explore stage reads (poolcheck/campaign.py):
 every configuration states the reachability goals it reaches on the reference
-(``goals``, proofs/explore_goals.py), and E4, G1 and G2 between them reach
+(``goals``, proofs/explore/goals.py), and E4, G1 and G2 between them reach
 every goal of every target (tests/test_goals_configs.py checks both).
 
 Each configuration states the issue's time target on the reference 2-core
@@ -165,7 +165,7 @@ def bench(configs: Sequence[BenchConfig] = BENCH_CONFIGS, *, model: type[Model] 
           core: str = "auto") -> list[BenchRow]:
     """Run each configuration with the reduction on, and those named in ``without_reduction`` also off.
 
-    ``jobs`` > 1: each search over that many worker processes (proofs/explore_parallel.py). ``core``: the
+    ``jobs`` > 1: each search over that many worker processes (proofs/explore/parallel.py). ``core``: the
     search loop of a one-process search (proofs/native: "auto", "native" or "python").
     """
     from proofs.explore import explore  # here: proofs.explore re-exports this module's names
@@ -225,8 +225,8 @@ def run_rung(c: BenchConfig, jobs: int, model: type[Model] = Model) -> LadderRow
     from proofs.explore import explore
     from proofs.native import select
 
-    if jobs > 1:  # the workers expand with the compiled core when it is built (proofs/explore_parallel.py)
-        from proofs.explore_parallel import _native_available
+    if jobs > 1:  # the workers expand with the compiled core when it is built (proofs/explore/parallel.py)
+        from proofs.explore.parallel import _native_available
         core = "native" if _native_available() else "python"
     else:
         core = select("auto")

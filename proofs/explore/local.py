@@ -16,7 +16,7 @@ and threads that differ only in what they returned earlier share one lid.
 
 With ``liveness=True`` (part of the explorer's reduction) the key is
 instead ``(class, op, pending effect, live frame state)``: the generator
-chain's code positions and live local variables (proofs/explore_liveness.py),
+chain's code positions and live local variables (proofs/explore/liveness.py),
 so that states differing only in dead results share a lid. Where the frame
 state cannot be keyed safely (values hidden on a frame's stack), the
 results key is used. Either way a lid keeps one *representative* results
@@ -37,7 +37,7 @@ from typing import Any
 
 from model.effects import Effect, GoPanic
 from model.kernel import Op
-from proofs.explore_liveness import frame_key
+from proofs.explore.liveness import frame_key
 
 __all__ = ["LocalTable", "Ret", "Panic", "Outcome"]
 

@@ -1,6 +1,6 @@
 """A hash-partitioned, level-synchronous parallel breadth-first search (issue 14, part 2).
 
-``ParallelSearch(world, goals, jobs=N)`` is a ``Search`` (proofs/explore_search.py)
+``ParallelSearch(world, goals, jobs=N)`` is a ``Search`` (proofs/explore/search.py)
 whose ``run()`` explores with N worker processes; ``proofs.explore.explore(...,
 jobs=N)`` uses it. It gives the serial search's verdict, state and transition
 counts, depth and shortest counterexample lengths (tests/test_parallel_explore.py
@@ -30,7 +30,7 @@ back through the workers, receiving each move as the *content* of the thread
 that moved (class, operation, representative results, pending record), and
 replays it from the initial state, choosing the lowest concrete thread with
 that content (identical threads in one local state are interchangeable), so
-proofs/explore_cx.py confirms the counterexample in the kernel as for the
+proofs/explore/cx.py confirms the counterexample in the kernel as for the
 serial search.
 
 Workers are forked (``multiprocessing`` "fork" context: the world, and a user's
@@ -53,9 +53,9 @@ from typing import Any
 
 from model.harness import World
 from model.memory import enabled
-from proofs.explore_goals import Goal
-from proofs.explore_local import Panic
-from proofs.explore_search import FMASK, GMASK, LMASK, LW, MMASK, MW, Footprint, Hit, Search
+from proofs.explore.goals import Goal
+from proofs.explore.local import Panic
+from proofs.explore.search import FMASK, GMASK, LMASK, LW, MMASK, MW, Footprint, Hit, Search
 
 __all__ = ["ParallelSearch", "default_jobs", "owner_hasher", "field_content", "Content"]
 
@@ -493,7 +493,7 @@ class ParallelSearch(Search):
     the workers are forked, each inheriting the states found so far. After
     ``run()`` the result attributes are those of the serial search; ``hits``
     and ``lp_candidates`` carry keys into this object's recorded paths, which
-    ``path`` and ``concrete_schedule`` resolve, so proofs/explore_cx.py builds
+    ``path`` and ``concrete_schedule`` resolve, so proofs/explore/cx.py builds
     counterexamples from it unchanged.
     """
 
@@ -518,7 +518,7 @@ class ParallelSearch(Search):
         try:
             self._run_parallel()
         except OverflowError as e:
-            from proofs.explore_search import SearchTooLarge
+            from proofs.explore.search import SearchTooLarge
             raise SearchTooLarge(f"{e}: the scenario is too large to explore exhaustively; use fewer operations "
                                  f"or threads") from None
 
@@ -639,7 +639,7 @@ class ParallelSearch(Search):
                 if old is None or h[4] < old[4]:
                     best[h[0]] = h
         self.hits = {prop: resolve(h) for prop, h in best.items()}
-        from proofs.explore_search import LP_CANDIDATES
+        from proofs.explore.search import LP_CANDIDATES
         lp: dict[str, list[tuple[Any, ...]]] = {}
         for r in results:
             for prop, hs in r[6].items():
@@ -665,7 +665,7 @@ class ParallelSearch(Search):
         self._paths.append(path)
         return replace(hit, idx=len(self._paths) - 1)
 
-    # -- paths (proofs/explore_cx.py) ------------------------------------------------
+    # -- paths (proofs/explore/cx.py) ------------------------------------------------
     def path(self, idx: int) -> list[int]:
         if self.jobs == 1 or not self._paths:
             return super().path(idx)

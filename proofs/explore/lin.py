@@ -48,7 +48,7 @@ there is room is caught at the return that shows it.
 
 Ghost state: the abstract deque as ``(ordinal, value)`` pairs, tail first,
 and the number of pushes linearized so far (the search interns them with
-the history, proofs/explore_search.py). Ordinals date the chain's values for
+the history, proofs/explore/search.py). Ordinals date the chain's values for
 its relaxation (for a standalone dequeue they are all 0: nothing needs them,
 and fewer distinct ghosts mean fewer states). Per thread a *pending* record
 (what the linearized operation must return), interned to a small id; both

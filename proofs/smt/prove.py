@@ -10,7 +10,7 @@ violation (for a mutant: a kill); an ``unknown`` row where a proof was
 expected means the budget did not reach the stated coverage (never a pass).
 
 Budgets (the figures in docs/proofs.md were measured with them). Every Z3
-row is budgeted in Z3 resource units (``rlimit``, proofs/rlimit.py), which do
+row is budgeted in Z3 resource units (``rlimit``, proofs/smt/rlimit.py), which do
 not depend on the machine's load; the cross-check in drawn states; only
 CrossHair keeps seconds.
 
@@ -41,11 +41,11 @@ from typing import Any
 from model.poolqueue import PoolDequeue as _RefDequeue
 from model.tracefile import Counterexample
 from model.variants.base import Model
-from proofs import bmc as B
-from proofs import crosscheck as X
-from proofs import dequeue_smt as E
-from proofs import induction as I
-from proofs import lemmas as L
+from proofs.smt import bmc as B
+from proofs.smt import crosscheck as X
+from proofs.smt import dequeue_smt as E
+from proofs.smt import induction as I
+from proofs.smt import lemmas as L
 
 __all__ = ["ProofResult", "run_all", "BUDGETS", "Budget", "row_names", "encoding_of", "coverage", "Coverage"]
 
@@ -430,7 +430,7 @@ def _crosshair_row(bud: Budget) -> ProofResult:
     errors = [ln for ln in text.splitlines() if ": error:" in ln]
     if p.returncode == 0 and not errors:
         return ProofResult("crosshair-contracts", "crosshair", "proved", "proved", secs,
-                           f"no counterexample to any PEP 316 contract in proofs/contracts.py: {confirmed} postconditions "
+                           f"no counterexample to any PEP 316 contract in proofs/smt/contracts.py: {confirmed} postconditions "
                            f"confirmed over all paths, {open_} not refuted within {bud.crosshair_timeout:g}s each "
                            f"(bounded search; the Z3 lemmas prove the same statements)",
                            extra={"confirmed": confirmed, "not_confirmed": open_})

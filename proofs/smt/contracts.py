@@ -3,13 +3,13 @@
 Each function wraps a helper of model/bits.py (or, for the chain's growth,
 restates the two lines of poolChain.pushHead that compute it) and carries
 PEP 316 pre/postconditions in its docstring. ``crosshair check
-proofs/contracts.py --analysis_kind=PEP316 --per_condition_timeout=N``
+proofs/smt/contracts.py --analysis_kind=PEP316 --per_condition_timeout=N``
 explores each function symbolically (integers are Z3 terms) looking for an
 input that meets the preconditions and breaks a postcondition; the gate runs
 it with a short timeout per condition (tests/test_contracts.py) and
 ``poolcheck prove`` as the ``crosshair-contracts`` row. CrossHair's search is
 bounded: a clean run means no counterexample was found in the time given,
-which the Z3 lemmas (proofs/lemmas.py) then prove outright for the same
+which the Z3 lemmas (proofs/smt/lemmas.py) then prove outright for the same
 statements.
 
 The wrappers take the width-32 path that Go uses (dequeueBits = 32).

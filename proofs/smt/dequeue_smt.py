@@ -1,8 +1,8 @@
 """poolDequeue as a Z3 transition system, step for step with model/poolqueue.py.
 
-This is the one SMT encoding of the dequeue: proofs/bmc.py unrolls it,
-proofs/induction.py checks one step of it against the inductive invariant,
-and proofs/crosscheck.py compares one step of it with one step of the Python
+This is the one SMT encoding of the dequeue: proofs/smt/bmc.py unrolls it,
+proofs/smt/induction.py checks one step of it against the inductive invariant,
+and proofs/smt/crosscheck.py compares one step of it with one step of the Python
 model, so the two encodings of the algorithm cannot drift apart.
 
 Granularity. One transition is one step of the kernel (model/kernel.py): one
@@ -842,7 +842,7 @@ def state_props(cfg: Config, s: Mapping[str, Expr]) -> dict[str, Expr]:
     return out
 
 
-# -- reductions used by the bounded model checker (each argued sound in proofs/bmc.py) ----
+# -- reductions used by the bounded model checker (each argued sound in proofs/smt/bmc.py) ----
 def idle(cfg: Config, s: Mapping[str, Expr], j: int) -> Expr:
     """Thread j's next step is the end of a read-only attempt: an empty or full return, a busy slot, a failed CAS.
 

@@ -5,7 +5,7 @@ counter with any locals, reachable or not) is built in the kernel by driving
 each thread's generator (model/poolqueue.py, or a variant's) with made-up
 effect results up to the drawn point. Then one thread takes one kernel step
 (model/kernel.py, model/memory.py: THE semantics), and the Z3 relation of
-proofs/dequeue_smt.py must admit exactly the resulting state: the Python
+proofs/smt/dequeue_smt.py must admit exactly the resulting state: the Python
 successor satisfies it, and no other state does for that thread and that
 next operation. The operation's result must agree too.
 
@@ -29,8 +29,8 @@ from model.kernel import Kernel, Op, OpRecord
 from model.params import Params
 from model.poolqueue import TYP_NIL, TYP_VAL
 from model.variants.base import Model
-from proofs import dequeue_smt as E
-from proofs.dequeue_smt import Config
+from proofs.smt import dequeue_smt as E
+from proofs.smt.dequeue_smt import Config
 
 __all__ = ["Drawn", "ThreadDraw", "Source", "RandomSource", "draw_state", "check_step", "run", "CrossCheckError"]
 

@@ -2,12 +2,12 @@
 
 State. A global state is (memory, ghost, per thread: local state and
 pending linearization record). The ghost is the abstract deque of the
-linearizability check (proofs/explore_lin.py) and the history so far as a
+linearizability check (proofs/explore/lin.py) and the history so far as a
 multiset of (operation, argument, result, epoch) records (what the terminal
 checks read; keeping it global rather than per thread lets threads that
 returned different values earlier share their local state). Memory tuples
 and ghosts are interned to ids; thread-local states are lids
-(proofs/explore_local.py); so a state packs into one Python int::
+(proofs/explore/local.py); so a state packs into one Python int::
 
     bits [0, 28)           memory id
     bits [28, 48)          ghost id
@@ -30,12 +30,12 @@ state by at least one result, so every path to a state has the same length
 first violation of each property found is at the least depth, i.e. its
 counterexample is a shortest one.
 
-Checks (per state unless said): D1, D2, C5, C6, P9, P11 (explore_checks);
+Checks (per state unless said): D1, D2, C5, C6, P9, P11 (explore.checks);
 P7 and G1 when apply raises Fault or the model raises GoPanic (per step);
 P5 on every stop-the-world and C8 on every store to a poolChain's tail, with
 the memory before it (per step); D9 on every
 failed headTail CompareAndSwap (per step); D5/C4 at every linearization
-point and return (per step, explore_lin); data races D7/C7/P8: two threads
+point and return (per step, explore.lin); data races D7/C7/P8: two threads
 whose next steps make conflicting accesses (same cell, at least one a write
 and at least one plain, as model/hb.py; silent accesses of the step
 included) are both enabled in a reachable state, so the two accesses can be
@@ -56,11 +56,11 @@ from model.effects import ADD, ATOMIC_KINDS, CAS, LOAD, LOCK, PIN, PLAIN_KINDS, 
 from model.harness import World
 from model.hb import benign_race
 from model.memory import Fault, apply, enabled, location_name
-from proofs.explore_checks import StateChecks
-from proofs.explore_goals import Goal
-from proofs.explore_lin import LP_NONE, Items, LinMonitor, lp_kind
-from proofs.explore_local import LocalTable, Panic, Ret
-from proofs.explore_symmetry import Symmetry
+from proofs.explore.checks import StateChecks
+from proofs.explore.goals import Goal
+from proofs.explore.lin import LP_NONE, Items, LinMonitor, lp_kind
+from proofs.explore.local import LocalTable, Panic, Ret
+from proofs.explore.symmetry import Symmetry
 from properties.checks import race_property
 from properties.invariants import c8_tail_advances, p5_stw_cleanup
 
@@ -77,7 +77,7 @@ BASE = MW + GW
 MMASK, GMASK, LMASK, FMASK = (1 << MW) - 1, (1 << GW) - 1, (1 << LW) - 1, (1 << FW) - 1
 
 LP_CANDIDATES = 12
-"""D5/C4 hits kept for confirmation by the history checker (proofs/explore_cx.py)."""
+"""D5/C4 hits kept for confirmation by the history checker (proofs/explore/cx.py)."""
 
 # Per-lid flags: which special handling a step through this lid needs.
 F_LP, F_GOAL, F_P5, F_D9, F_TAILSTART, F_C8, F_GET_UNPIN = 1, 2, 4, 8, 16, 32, 64
@@ -403,7 +403,7 @@ class Search:
         The multiset is a tuple sorted by ``repr``: canonical, and the same in
         every process (``hash`` of a str is salted per process by
         PYTHONHASHSEED, so sorting by it gave one multiset a different form in
-        each worker of a parallel search: proofs/explore_parallel.py).
+        each worker of a parallel search: proofs/explore/parallel.py).
         """
         key = (g, recs)
         out = self._ret_memo.get(key)

@@ -1,7 +1,7 @@
 """Dead-variable reduction: a suspended model generator keyed by what its future depends on.
 
 A thread's local state could be keyed by every result sent into its current
-operation (proofs/explore_local.py does that with the reduction off). Most
+operation (proofs/explore/local.py does that with the reduction off). Most
 of those results are dead once used: after popTail's CompareAndSwap succeeds
 only ``slot`` matters, not the head index it loaded. Two local states whose
 *live* variables agree behave identically for ever, so they can share one

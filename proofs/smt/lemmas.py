@@ -45,7 +45,7 @@ from model.bits import is_pow2
 from model.layout import ARCHES, pad, sizeof_pool_local, sizeof_pool_local_internal
 from model.params import Params
 from model.variants.base import Model
-from proofs.rlimit import Resources
+from proofs.smt.rlimit import Resources
 
 __all__ = ["LemmaResult", "LEMMAS", "run_lemmas", "lemma_names"]
 

@@ -1,6 +1,6 @@
 """Bounded model checking of poolDequeue with Z3 (DESIGN.md section 5).
 
-The transition system is proofs/dequeue_smt.py: one owner (pushHead /
+The transition system is proofs/smt/dequeue_smt.py: one owner (pushHead /
 popHead, chosen freely at each operation boundary) and T thieves (popTail,
 forever), one kernel step per transition, headTail as a 64-bit vector, the
 ring as n (typ, val) slots, ghost state for what was pushed and returned.
@@ -10,13 +10,13 @@ D3 (at quiescence), D5-empty and D5-full (a thread whose next step returns
 empty or false has a justifying state in its operation's interval); at
 every step that returns (value, true): D4 (not returned before) and
 provenance (D5-value: its push took effect; D8: it is not a nil, none being
-pushed). The budget is Z3 resource units (proofs/rlimit.py), not seconds.
+pushed). The budget is Z3 resource units (proofs/smt/rlimit.py), not seconds.
 
 Starting points:
 
 ``empty``
     An empty dequeue at head = tail = x, every thread about to start an
-    operation. By lemma L7 (proofs/lemmas.py, proved here again for the
+    operation. By lemma L7 (proofs/smt/lemmas.py, proved here again for the
     variant and ring size at hand before it is used) the transition relation
     commutes with moving every index by any c and rotating the ring to match,
     and every property is invariant under that move; so the executions from
@@ -25,7 +25,7 @@ Starting points:
     2^32 - 1 within the bound. ``start_index=None`` leaves x a free 32-bit
     variable instead (slower; the same verdicts).
 ``invariant``
-    Any state satisfying the inductive invariant of proofs/induction.py, its
+    Any state satisfying the inductive invariant of proofs/smt/induction.py, its
     tail at 2^32 - 2 (L7 proves the invariant invariant under moving indices
     too); ``start_index=None`` leaves the tail free.
 
@@ -76,15 +76,15 @@ from typing import Any
 
 import z3  # type: ignore[import-untyped]
 
-from proofs import dequeue_smt as E
-from proofs.dequeue_smt import Config, Expr
-from proofs.rlimit import Resources
+from proofs.smt import dequeue_smt as E
+from proofs.smt.dequeue_smt import Config, Expr
+from proofs.smt.rlimit import Resources
 
 __all__ = ["BmcResult", "Goal", "GOALS", "Trace", "bmc", "initial_empty", "DEFAULT_START", "translation_lemma",
            "bounds"]
 
 DEFAULT_START = (1 << 32) - 2
-DEFAULT_RLIMIT = 400_000_000     # Z3 resource units per bounded check (see proofs/prove.py for the rows' budgets)
+DEFAULT_RLIMIT = 400_000_000     # Z3 resource units per bounded check (see proofs/smt/prove.py for the rows' budgets)
 L7_RLIMIT = 40_000_000           # per configuration for the translation lemma (T = 3 uses 10.1M)
 
 
@@ -256,7 +256,7 @@ def translation_lemma(cfg: Config, rlimit: int = L7_RLIMIT) -> tuple[str, float,
     rest.append(z3.Implies(initial_empty(cfg, init, x), initial_empty(cfg, E.shift(cfg, init, c), x + c)))
     queries.append(("properties and the empty start", z3.Not(z3.And(*rest))))
     if cfg.owners == 1:
-        from proofs.induction import invariant
+        from proofs.smt.induction import invariant
         queries.append(("the invariant", invariant(cfg, s) != invariant(cfg, moved)))
     budget = Resources(rlimit, f"L7 T={cfg.thieves} ring {cfg.size}")
     for name, q in queries:
@@ -279,7 +279,7 @@ def _cbits(cfg: Config) -> int:
 
 
 def _sat_solver() -> Any:
-    """Bit-blasting to Z3's SAT solver; the caller bounds it with an rlimit (proofs/rlimit.py), never a timeout."""
+    """Bit-blasting to Z3's SAT solver; the caller bounds it with an rlimit (proofs/smt/rlimit.py), never a timeout."""
     tac = z3.Then(z3.With("simplify", mul2concat=True), "propagate-values", "solve-eqs", "elim-uncnstr",
                   z3.With("ackermannize_bv", div0_ackermann_limit=10**8), "max-bv-sharing", "bit-blast", "sat")
     return tac.solver()
@@ -304,7 +304,7 @@ class _Unrolling:
             if start_index is not None:
                 self.base.append(self.x == start_index)
         elif start == "invariant":
-            from proofs.induction import invariant
+            from proofs.smt.induction import invariant
             self.base.append(invariant(cfg, s0))
             if start_index is not None:
                 self.base.append(E.tail(cfg, s0["ht"]) == start_index)
@@ -440,7 +440,7 @@ def bmc(cfg: Config, start: str = "empty", max_depth: int = 30, rlimit: int = DE
     ``reduce=False`` switches the reductions off (slower; the same verdicts
     and the same shortest counterexample length). ``props`` restricts the
     properties checked (names of :data:`E.ALL_PROPS` or catalog ids; default all).
-    The budget is deterministic (proofs/rlimit.py): every bound and the goals
+    The budget is deterministic (proofs/smt/rlimit.py): every bound and the goals
     draw from it (L7 has its own budget, L7_RLIMIT, and is cached).
     """
     t0 = time.monotonic()
@@ -619,7 +619,7 @@ def to_counterexample(res: BmcResult, model: type[Any]) -> tuple[Any, str]:
     from model.params import Params
     from model.tracefile import from_kernel
     from model.variants import spec_of
-    from proofs.crosscheck import abstract_kernel
+    from proofs.smt.crosscheck import abstract_kernel
     from properties import invariants as inv
     from properties.checks import check_execution
 
