@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.trace} names the variant {cx.variant!r}, code outside poolcheck; replay imports it "
                          f"only if you say so: --variant {cx.variant} (or --trust)")
     if args.sarif is not None or args.annotations:
-        from poolcheck.sarif import emit
+        from poolcheck.report.sarif import emit
         emit(cx, args.sarif, args.annotations, args.trace)
     if args.on == "go":
         from properties.conformance.goreplay_cli import replay_on_go
