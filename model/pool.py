@@ -113,8 +113,7 @@ class Runtime:
 
 
 def new_runtime(gomaxprocs: int, nprocs_max: int, nthreads: int = 1) -> Gen[int]:
-    fields: tuple[tuple[str, Any], ...] = (("allPoolsMu", 0), ("allPools", ()), ("oldPools", ()),
-                                           ("gomaxprocs", gomaxprocs), ("numgc", 0))
+    fields: tuple[tuple[str, Any], ...] = tuple(zip(Runtime.FIELDS_HEAD, (0, (), (), gomaxprocs, 0), strict=True))
     fields += tuple((f"pinned[{i}]", 0) for i in range(nprocs_max))
     fields += tuple((f"newSeq[{g}]", 0) for g in range(nthreads))
     rt: int = yield alloc(fields, "runtime!", "runtime")

@@ -52,11 +52,11 @@ Value = Any
 
 # An eface slot of d.vals is two cells, typ then val; slot i of a ring at base
 # starts at base + EFACE_WORDS * i.
-# - typ is the slot's ownership word: nil means the producer owns the slot
-#   (pushHead may fill it); non-nil means a consumer does, from the push that
-#   stored it until popTail's atomic store of nil (or popHead's zeroing)
-#   hands it back. It is written atomically by popTail, read atomically by
-#   pushHead.
+# - typ is the slot's ownership word: nil means the producer may fill the
+#   slot; non-nil means it is in use, either holding a value in [tail, head)
+#   or claimed by a popTail that has moved tail past it and not yet stored
+#   typ = nil. popTail writes it atomically, pushHead reads it atomically;
+#   popHead zeroes it plainly, having taken the slot back by CompareAndSwap.
 # - val is the object; it is only accessed by the slot's current owner.
 EFACE_FIELDS: tuple[str, ...] = ("typ", "val")
 EFACE_WORDS = len(EFACE_FIELDS)
@@ -76,27 +76,30 @@ _VALS_LABEL = {fn: f"poolqueue.go:{fn}: d.vals" for fn in ("pushHead", "popHead"
 
 # The memory block of a poolDequeue, and of a poolChainElt (a poolDequeue
 # followed by next and prev): one cell per field, at these offsets.
+_ELT_FIELDS: tuple[str, ...] = ("headTail", "vals", "next", "prev")
 #
 # headTail: head in the high `bits`, tail in the low `bits`, read and
 #   written only atomically. head is where the producer pushes next; tail is
 #   the oldest slot not yet taken by popTail. Only the producer moves head
 #   (pushHead's Add up, popHead's CompareAndSwap down); consumers move tail
 #   up, each by one, with CompareAndSwap. The number of elements is
-#   head - tail, modulo 2^bits; tail == head means empty.
-D_HEAD_TAIL = 0
+#   head - tail, modulo 2^bits; tail == head means empty. head takes the
+#   high half so that pushHead's single Add of 1 << bits moves head alone:
+#   its carry out of the top falls off the word instead of reaching tail.
+D_HEAD_TAIL = _ELT_FIELDS.index("headTail")
 # vals: the slice header (ring base, len), a power of two. Written once,
 #   before the dequeue is published, and read-only afterwards. Slots with
 #   index in [tail, head) belong to consumers; every other slot belongs to the
 #   producer once its typ is nil (a consumer that has moved tail past a slot
 #   owns it until it stores typ = nil).
-D_VALS = 1
+D_VALS = _ELT_FIELDS.index("vals")
 # next (poolChainElt): written by the producer only, once, from nil to the
 #   next, newer dequeue; read atomically by consumers. Never goes back to nil.
-D_NEXT = 2
+D_NEXT = _ELT_FIELDS.index("next")
 # prev (poolChainElt): set by the producer to the older dequeue before the
 #   element is published, and later only from non-nil to nil, by the consumer
 #   that drops that older dequeue from the chain.
-D_PREV = 3
+D_PREV = _ELT_FIELDS.index("prev")
 
 
 class PoolDequeue:
@@ -113,8 +116,8 @@ class PoolDequeue:
       empty can be told apart without wrapping the index (D1, L3).
     """
 
-    FIELDS: tuple[str, ...] = ("headTail", "vals")
-    ELT_FIELDS: tuple[str, ...] = ("headTail", "vals", "next", "prev")
+    FIELDS: tuple[str, ...] = _ELT_FIELDS[:2]
+    ELT_FIELDS: tuple[str, ...] = _ELT_FIELDS
 
     def __init__(self, addr: int, cfg: Cfg) -> None:
         self.addr = addr
@@ -268,7 +271,7 @@ def new_pool_dequeue(cfg: Cfg, n: int, name: str = "d") -> Gen[int]:
     """A standalone poolDequeue of size n with head = tail = start_index (Go's NewPoolDequeue, export_test.go)."""
     ring = yield from new_ring(n, "setup: NewPoolDequeue (export_test.go)")
     s = cfg.params.start_index
-    d: int = yield alloc((("headTail", _pack(s, s, cfg.params.dequeue_bits)), ("vals", (ring, n))),
+    d: int = yield alloc(tuple(zip(PoolDequeue.FIELDS, (_pack(s, s, cfg.params.dequeue_bits), (ring, n)), strict=True)),
                          name, "setup: NewPoolDequeue (export_test.go)")
     return d
 
@@ -289,24 +292,25 @@ def new_chain_elt(cfg: Cfg, n: int | None, label: str) -> Gen[int]:
     if n is not None:
         ring = yield from new_ring(n, "poolqueue.go:pushHead: d.vals = make([]eface, initSize)")
         vals = (ring, n)
-    d: int = yield alloc((("headTail", _pack(s, s, cfg.params.dequeue_bits)), ("vals", vals), ("next", None),
-                          ("prev", None)), "d", label)
+    d: int = yield alloc(tuple(zip(PoolDequeue.ELT_FIELDS, (_pack(s, s, cfg.params.dequeue_bits), vals, None, None), strict=True)),
+                         "d", label)
     return d
 
 
 # The memory block of a poolChain (also the `shared` field of a poolLocal).
+_CHAIN_FIELDS: tuple[str, ...] = ("head", "tail")
 # head: the newest dequeue, the one the producer pushes to. Only the producer
 #   (the owning P) reads or writes it.
 # DEVIATION: every access to c.head is silent (performed with the step
 #   before it, not a scheduling point of its own; the race tracker still sees
 #   it): Go's are plain loads and stores, but no other goroutine touches the
 #   field, so where they fall in an interleaving cannot change an outcome.
-C_HEAD = 0
+C_HEAD = _CHAIN_FIELDS.index("head")
 # tail: the oldest dequeue still in the chain, where consumers popTail. Read
 #   and written atomically: the producer stores it once, when the chain gets
 #   its first dequeue; after that only consumers move it, forward along next,
 #   by CompareAndSwap.
-C_TAIL = 1
+C_TAIL = _CHAIN_FIELDS.index("tail")
 
 
 class PoolChain:
@@ -317,7 +321,7 @@ class PoolChain:
     producer) and ``prev`` only from non-nil to nil (written by consumers).
     """
 
-    FIELDS: tuple[str, ...] = ("head", "tail")
+    FIELDS: tuple[str, ...] = _CHAIN_FIELDS
 
     def __init__(self, addr: int, cfg: Cfg) -> None:
         self.addr = addr
@@ -415,5 +419,5 @@ class PoolChain:
 
 def new_pool_chain(name: str = "c") -> Gen[int]:
     """A zero poolChain."""
-    c: int = yield alloc((("head", None), ("tail", None)), name, "setup: poolChain{}")
+    c: int = yield alloc(tuple((f, None) for f in PoolChain.FIELDS), name, "setup: poolChain{}")
     return c
