@@ -263,7 +263,7 @@ def test_cli_json_summary() -> None:
     p = _cli("--json", "--examples", "4")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
-    assert out["verdict"] == "agree" and out["mismatches"] == [] and out["sequences"] >= 12
+    assert out["verdict"] == "pass" and out["mismatches"] == [] and out["sequences"] >= 12
     assert out["operations"] > 0 and out["go_version"].startswith("go")
 
 

@@ -109,7 +109,7 @@ def test_conform_schedules_command_counts_and_passes() -> None:
     assert p.returncode == 0, p.stderr
     import json
     d = json.loads(p.stdout)
-    assert d["verdict"] == "agree" and d["mismatches"] == []
+    assert d["verdict"] == "pass" and d["command"] == "conform" and d["mismatches"] == []
     assert d["per_source"]["E1 (every transition)"]["schedules"] == 359
     assert d["per_source"]["E2 (20 sampled)"]["schedules"] == 20
     assert d["steps"] > 7000

@@ -13,7 +13,8 @@ import importlib
 import sys
 import time
 
-from poolcheck.common import OK, UsageError, emit_json
+from poolcheck.common import UsageError, finish
+from poolcheck.engine import Verdict
 from poolcheck.jobs import default_workers
 
 NAME = "cluster"
@@ -45,16 +46,14 @@ def run(args: argparse.Namespace) -> int:
                                        scheduler_port=args.port, dashboard_address=None)
     try:
         address = cluster.scheduler_address
-        if args.json:
-            emit_json({"address": address, "jobs": f"dask:{address}", "workers": workers})
-        else:
-            print(f"Dask LocalCluster with {workers} workers at {address}")
-            print(f"use: poolcheck verify --jobs dask:{address}")
-            print("Ctrl-C stops it.")
+        # The envelope (or the text) comes first, while the cluster serves: the address is what the user needs.
+        code = finish(args, NAME, Verdict.PASS, {"address": address, "jobs": f"dask:{address}", "workers": workers},
+                      [f"Dask LocalCluster with {workers} workers at {address}",
+                       f"use: poolcheck verify --jobs dask:{address}", "Ctrl-C stops it."])
         sys.stdout.flush()
         deadline = None if args.seconds is None else time.monotonic() + args.seconds
         while deadline is None or time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         cluster.close()
-    return OK
+    return code

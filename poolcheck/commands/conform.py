@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from model.variants import spec_of
-from poolcheck.common import OK, VIOLATION, UsageError, add_common, emit_json, variant_from
+from model.variants import Model, spec_of
+from poolcheck.common import UsageError, add_common, finish, variant_from
+from poolcheck.engine import Verdict
 from poolcheck.progress import Progress
 
 NAME = "conform"
@@ -102,20 +103,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--targets {args.targets!r}: use a comma-separated list of {', '.join(conf.TARGETS)}")
     model = variant_from(args)
     if args.pool_stress:
-        from properties.conformance.goreplay_cli import pool_stress_command
         if args.stress_ops < 1:
             raise UsageError(f"--stress-ops must be at least 1, not {args.stress_ops}")
-        try:
-            return pool_stress_command(args.stress_ops, (2, 4, 8), args.json)
-        except (conf.GoNotFound, conf.DriverError) as e:
-            raise UsageError(str(e).splitlines()[0]) from None
+        return _pool_stress(args)
     if args.schedules:
-        from properties.conformance.goreplay_cli import schedules_command
-        try:
-            return schedules_command(args.samples, args.examples, args.seed, model, args.json, Path("tests/regressions"),
-                                     args.exhaustive)
-        except (conf.GoNotFound, conf.DriverError) as e:
-            raise UsageError(str(e).splitlines()[0]) from None
+        return _schedules(args, model)
     try:
         with Progress("conform", total=args.examples * len(targets)) as bar:
             res = conf.run(examples=args.examples, seed=args.seed, progress=bar, model=model, targets=targets)
@@ -127,32 +119,79 @@ def run(args: argparse.Namespace) -> int:
     saved = [_save_mismatch(m, spec_of(model), model.name, args.out) for m in res.mismatches]
     ref_failed = any(r["name"] == "reference" and any(isinstance(v, dict) and v.get("killed") for v in r.values())
                      for r in go_rows)
-    if args.json:
-        out = {"variant": spec_of(model), **res.to_json(), "verdict": "mismatch" if res.mismatches else "agree",
-               "mismatch_files": [str(p) for p in saved]}
-        if args.go_tests:
-            out["go_tests"] = go_rows
-            out["go_tests_score"] = _go_score(go_rows)
-        emit_json(out)
-    else:
-        for t, c in res.per_target.items():
-            print(f"{t:<8} {c['sequences']:>7} sequences {c['operations']:>9} operations")
-        for m, path in zip(res.mismatches, saved):
-            print("MISMATCH " + str(m))
-            print(f"  written to {path}")
-        for r in go_rows:
-            if "no_go_counterpart" in r:
-                print(f"go-tests {r['name']:<24} n/a: {r['no_go_counterpart']}")
-                continue
-            cells = "  ".join(f"{k}: {v['cell']}" for k, v in r.items() if isinstance(v, dict))
-            print(f"go-tests {r['name']:<24} {cells}")
-        if go_rows:
-            print("go-tests score (killed / non-equivalent mutants with a Go counterpart): "
-                  + ", ".join(f"{k} {v}" for k, v in _go_score(go_rows).items()))
-        verdict = "FAIL" if res.mismatches else "PASS"
-        print(f"{verdict} {spec_of(model)} vs {res.go_version}: {res.sequences} sequences, {res.operations} operations "
-              f"compared, {len(res.mismatches)} mismatch(es), {res.seconds:.1f}s")
-        if ref_failed:
-            print("FAIL Go's own pool tests fail on the unmodified source: "
-                  + json.dumps([r for r in go_rows if r["name"] == "reference"]))
-    return VIOLATION if res.mismatches or ref_failed else OK
+    payload: dict[str, Any] = {"variant": spec_of(model), **res.to_json(),
+                               "mismatch_files": [str(p) for p in saved]}
+    lines = [f"{t:<8} {c['sequences']:>7} sequences {c['operations']:>9} operations" for t, c in res.per_target.items()]
+    for m, path in zip(res.mismatches, saved):
+        lines += ["MISMATCH " + str(m), f"  written to {path}"]
+    for r in go_rows:
+        if "no_go_counterpart" in r:
+            lines.append(f"go-tests {r['name']:<24} n/a: {r['no_go_counterpart']}")
+            continue
+        cells = "  ".join(f"{k}: {v['cell']}" for k, v in r.items() if isinstance(v, dict))
+        lines.append(f"go-tests {r['name']:<24} {cells}")
+    if args.go_tests:
+        payload["go_tests"] = go_rows
+        payload["go_tests_score"] = _go_score(go_rows)
+        lines.append("go-tests score (killed / non-equivalent mutants with a Go counterpart): "
+                     + ", ".join(f"{k} {v}" for k, v in payload["go_tests_score"].items()))
+    lines.append(f"{'FAIL' if res.mismatches else 'PASS'} {spec_of(model)} vs {res.go_version}: {res.sequences} "
+                 f"sequences, {res.operations} operations compared, {len(res.mismatches)} mismatch(es), "
+                 f"{res.seconds:.1f}s")
+    if ref_failed:
+        lines.append("FAIL Go's own pool tests fail on the unmodified source: "
+                     + json.dumps([r for r in go_rows if r["name"] == "reference"]))
+    return finish(args, NAME, Verdict.FAIL if res.mismatches or ref_failed else Verdict.PASS, payload, lines)
+
+
+def _go_failure(e: Exception) -> UsageError:
+    """Go missing or its driver failing: bad input (exit 2), one line."""
+    return UsageError(str(e).splitlines()[0])
+
+
+def _schedules(args: argparse.Namespace, model: type[Model]) -> int:
+    """--schedules: every schedule source on the model and on Go's instrumented code; counts and first differences."""
+    import properties.conformance as conf
+    from properties.conformance.goschedules import FULL, SAMPLED, run_schedules
+
+    names = FULL + SAMPLED
+    full = tuple(n.strip() for n in args.exhaustive.split(",") if n.strip())
+    if not full or any(n not in names for n in full):
+        raise UsageError(f"--exhaustive {args.exhaustive!r}: use a comma-separated list of {', '.join(names)}")
+    sampled = tuple(n for n in names if n not in full)
+    try:
+        with Progress("conform --schedules", total=None) as bar:
+            res = run_schedules(samples=args.samples, hypothesis=args.examples, seed=args.seed, model=model,
+                                regressions=Path("tests/regressions"), full=full, sampled=sampled,
+                                progress=lambda n, src: bar.update(n, source=src))
+    except (conf.GoNotFound, conf.DriverError) as e:
+        raise _go_failure(e) from None
+    lines = [f"{src:<72} {row['schedules']:>7} schedules {row['steps']:>9} steps {row['mismatches']:>3} mismatch(es)"
+             for src, row in res.per_source.items()]
+    lines += [f"skipped: {why}" for why in res.skipped]
+    lines += [f"MISMATCH ({src}) {m}" for src, m in res.mismatches]
+    lines.append(f"{'PASS' if res.ok else 'FAIL'} model vs real Go ({res.go_version}) on the same schedules: "
+                 f"{res.schedules:,} schedules, {res.steps:,} hooked steps compared, "
+                 f"{sum(r['mismatches'] for r in res.per_source.values())} mismatch(es), {res.seconds:.1f}s")
+    return finish(args, NAME, Verdict.PASS if res.ok else Verdict.FAIL, res.to_json(), lines)
+
+
+def _pool_stress(args: argparse.Namespace) -> int:
+    """--pool-stress: the real sync.Pool at GOMAXPROCS 2, 4, 8, P1/P2 checked from the outside."""
+    import properties.conformance as conf
+    from properties.conformance.gopool_stress import stress
+
+    try:
+        rows = [stress(n, args.stress_ops) for n in (2, 4, 8)]
+    except (conf.GoNotFound, conf.DriverError) as e:
+        raise _go_failure(e) from None
+    ok = all(r.ok for r in rows)
+    lines = []
+    for r in rows:
+        d = r.data
+        lines.append(f"GOMAXPROCS={d['procs']:<2} {d['goroutines']:>3} goroutines {d['ops']:>8} ops: {d['gets']} Get "
+                     f"({d['reused']} reused, {d['news']} New), {d['puts']} Put, {d['gcs']} GC; P1 duplicates "
+                     f"{d['p1_duplicates']}, P2 not Put or New {d['p2_not_put_or_new']}, nil with New "
+                     f"{d['p2_nil_with_new']}")
+    lines.append(f"{'PASS' if ok else 'FAIL'} real sync.Pool under stress: P1 and P2 {'hold' if ok else 'violated'}")
+    return finish(args, NAME, Verdict.PASS if ok else Verdict.FAIL, {"pool_stress": [r.data for r in rows]}, lines)

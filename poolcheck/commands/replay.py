@@ -9,9 +9,10 @@ the file is not a trace this poolcheck can replay (one line saying why).
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from model.tracefile import from_kernel
+from model.tracefile import Counterexample, from_kernel
 from model.variants import spec_of
 from poolcheck import artifacts
 from poolcheck.common import UsageError, finish, load_variant
@@ -51,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
         from poolcheck.report.sarif import emit
         emit(cx, args.sarif, args.annotations, args.trace)
     if args.on == "go":
-        from properties.conformance.goreplay_cli import replay_on_go
-        return replay_on_go(cx, args.trace, args.json)
+        return _on_go(args, cx)
     other = load_variant(args.variant) if args.variant else None
     res = replay(cx, other)
     variant = spec_of(other) if other is not None else cx.variant
@@ -83,3 +83,28 @@ def run(args: argparse.Namespace) -> int:
     lines += [f"note: {res.note}"] if res.note else []
     lines += [f"report: {folder / 'report.html'}"] if folder is not None else []
     return finish(args, NAME, Verdict.FAIL if res.reproduced else Verdict.PASS, payload, lines)
+
+
+def _on_go(args: argparse.Namespace, cx: Counterexample) -> int:
+    """--on go: the schedule on the real Go code; fail when the violation reproduces there, pass when it does not."""
+    from properties.conformance.goreplay import NotReplayable
+    from properties.conformance.goreplay_cli import go_replay
+    from properties.conformance.gosource import GoNotFound
+
+    try:
+        d = go_replay(cx).data
+    except (NotReplayable, GoNotFound) as e:
+        raise UsageError(f"{args.trace}: cannot replay on Go: {e}") from None
+    at = d["violating_go_step"]
+    lines = [f"{cx.prop} on {cx.variant}, replayed on the real Go code ({d['go_code']}) under the model's schedule:"]
+    lines += [f"{'>>' if s['index'] == at else '  '}{s['index']:>3}  T{s['thread']}  {s['go']:<66} "
+              f"{json.dumps(s['value'])}" for s in d["go_steps"]]
+    lines.append(f"  the violation shows at Go step {at} (>>), the model's step {cx.violating_step}" if at is not None
+                 else "  the violation shows in the final state (after the last step)")
+    lines.append(f"  results per thread: {json.dumps(d['go_results'])}")
+    lines += [f"  duplicated on Go: {d['duplicated']}"] if d["duplicated"] else []
+    lines += [f"  pushed but never returned on Go: {d['not_returned']}"] if d["not_returned"] else []
+    lines += [f"  the model and Go differ: {d['first_difference']}"] if d["first_difference"] else []
+    lines.append(f"reproduced on the real Go code: {'yes' if d['reproduced'] else 'no'}"
+                 + (" (every step, value and result identical to the model's)" if d["same_steps_and_results"] else ""))
+    return finish(args, NAME, Verdict.FAIL if d["reproduced"] else Verdict.PASS, {"trace": args.trace, **d}, lines)
