@@ -9,7 +9,7 @@ in the kernel's memory, so that the explorer can hash it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from model.bits import mask, slot_index, uN
 from model.bits import pack as _pack
@@ -29,7 +29,7 @@ from model.effects import (
 if TYPE_CHECKING:
     from model.variants.base import Cfg
 
-__all__ = ["TYP_VAL", "TYP_NIL", "EFACE_FIELDS", "EFACE_WORDS", "SLOT_TYP", "SLOT_VAL", "D_HEAD_TAIL", "D_VALS",
+__all__ = ["TYP_VAL", "TYP_NIL", "SliceHeader", "EFACE_FIELDS", "EFACE_WORDS", "SLOT_TYP", "SLOT_VAL", "D_HEAD_TAIL", "D_VALS",
            "D_NEXT", "D_PREV", "C_HEAD", "C_TAIL", "PoolDequeue", "PoolChain", "Value", "new_ring", "new_pool_dequeue",
            "new_chain_elt", "new_pool_chain"]
 
@@ -69,6 +69,13 @@ def new_ring(n: int, label: str) -> Gen[int]:
     fields = tuple((f"[{i}].{w}", None) for i in range(n) for w in EFACE_FIELDS)
     base: int = yield alloc(fields, "ring", label)
     return base
+
+
+class SliceHeader(NamedTuple):
+    """A ``[]eface`` slice header as the model stores it in d.vals: the ring's base address and ``len(d.vals)``."""
+
+    base: int
+    len: int
 
 
 _VALS_LABEL = {fn: f"poolqueue.go:{fn}: d.vals" for fn in ("pushHead", "popHead", "popTail")}
@@ -146,7 +153,7 @@ class PoolDequeue:
         """poolDequeue.pack."""
         return _pack(head, tail, self.bits)
 
-    def _vals(self, fn: str) -> Gen[tuple[int, int]]:
+    def _vals(self, fn: str) -> Gen[SliceHeader]:
         """Read the ``d.vals`` slice header.
 
         DEVIATION: Go reads d.vals at each use; the model reads it once per
@@ -156,11 +163,11 @@ class PoolDequeue:
         """
         hdr = yield plain_read(self.vals_addr, _VALS_LABEL[fn], silent=True)
         if hdr is None:
-            return (0, 0)
+            return SliceHeader(0, 0)
         base, n = hdr
-        return (base, n)
+        return SliceHeader(base, n)
 
-    def _slot(self, vals: tuple[int, int], i: int) -> int:
+    def _slot(self, vals: SliceHeader, i: int) -> int:
         """``&d.vals[i&uint32(len(d.vals)-1)]``: the address of a slot's typ word."""
         base, n = vals
         j = slot_index(i, n, self.bits) if n else uN(i, self.bits) & mask(self.bits)
@@ -177,7 +184,7 @@ class PoolDequeue:
         ptrs = yield atomic_load(self.head_tail, "poolqueue.go:pushHead: ptrs := d.headTail.Load()")
         head, tail = self.unpack(ptrs)
         vals = yield from self._vals("pushHead")
-        if uN(tail + vals[1], self.bits) & mask(self.bits) == head:
+        if uN(tail + vals.len, self.bits) & mask(self.bits) == head:
             # Queue is full.
             return False
         slot = self._slot(vals, head)
@@ -334,7 +341,7 @@ class PoolChain:
 
     def _len_vals(self, d: PoolDequeue) -> Gen[int]:
         vals = yield from d._vals("pushHead")
-        return vals[1]
+        return vals.len
 
     def push_head(self, val: Value) -> Gen[None]:
         """poolChain.pushHead."""

@@ -22,7 +22,7 @@ class _PushNoTypCheckDequeue(PoolDequeue):
         ptrs = yield atomic_load(self.head_tail, "poolqueue.go:pushHead: ptrs := d.headTail.Load()")
         head, tail = self.unpack(ptrs)
         vals = yield from self._vals("pushHead")
-        if uN(tail + vals[1], self.bits) & mask(self.bits) == head:
+        if uN(tail + vals.len, self.bits) & mask(self.bits) == head:
             return False
         slot = self._slot(vals, head)
         # MUTATION: no atomic.LoadPointer(&slot.typ) check; a popTail that
@@ -50,7 +50,7 @@ class _PushPlainTypLoadDequeue(PoolDequeue):
         ptrs = yield atomic_load(self.head_tail, "poolqueue.go:pushHead: ptrs := d.headTail.Load()")
         head, tail = self.unpack(ptrs)
         vals = yield from self._vals("pushHead")
-        if uN(tail + vals[1], self.bits) & mask(self.bits) == head:
+        if uN(tail + vals.len, self.bits) & mask(self.bits) == head:
             return False
         slot = self._slot(vals, head)
         # MUTATION: `typ := slot.typ`, a plain load instead of
@@ -83,7 +83,7 @@ class _PushPublishFirstDequeue(PoolDequeue):
         ptrs = yield atomic_load(self.head_tail, "poolqueue.go:pushHead: ptrs := d.headTail.Load()")
         head, tail = self.unpack(ptrs)
         vals = yield from self._vals("pushHead")
-        if uN(tail + vals[1], self.bits) & mask(self.bits) == head:
+        if uN(tail + vals.len, self.bits) & mask(self.bits) == head:
             return False
         slot = self._slot(vals, head)
         typ = yield atomic_load(slot, "poolqueue.go:pushHead: typ := atomic.LoadPointer(&slot.typ)")
@@ -219,7 +219,7 @@ class _FullCheckOffByOneDequeue(PoolDequeue):
         vals = yield from self._vals("pushHead")
         # MUTATION: (tail+len(d.vals)+1)&mask == head: the full test lets a
         # push through when the ring already holds len(d.vals) elements.
-        if uN(tail + vals[1] + 1, self.bits) & mask(self.bits) == head:
+        if uN(tail + vals.len + 1, self.bits) & mask(self.bits) == head:
             return False
         slot = self._slot(vals, head)
         typ = yield atomic_load(slot, "poolqueue.go:pushHead: typ := atomic.LoadPointer(&slot.typ)")
