@@ -163,11 +163,9 @@ class Pool:
     passes them explicitly: ``home`` is the goroutine's P (modulo GOMAXPROCS at
     each pin) and ``_pid`` remembers the P pinned last, for procUnpin.
 
-    Fields (memory block): ``local``/``localSize`` (the per-P array and its
-    length: pinSlow stores local before localSize, pin loads them in the
-    opposite order, so a pinned P never indexes past the array it loaded, P7),
-    ``victim``/``victimSize`` (the previous cycle's local, aged out by the
-    next poolCleanup, P3).
+    Fields (memory block): POOL_FIELDS at the offsets POOL_LOCAL,
+    POOL_LOCAL_SIZE, POOL_VICTIM, POOL_VICTIM_SIZE; who writes each and the
+    order that keeps readers in bounds are written on those declarations.
     """
 
     def __init__(self, addr: int, cfg: Cfg, rt: Runtime, home: int) -> None:
