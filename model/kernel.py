@@ -38,7 +38,7 @@ from model.effects import (
     GoPanic,
 )
 from model.hb import HBTracker, Race
-from model.memory import WORLD, Fault, apply, enabled, location_name, new_memory
+from model.memory import WORLD, Fault, access_name, apply, enabled, location_name, new_memory
 
 __all__ = ["Op", "Step", "OpRecord", "FaultRecord", "Kernel", "Scheduler", "RoundRobin", "ScheduleError"]
 
@@ -302,9 +302,8 @@ class Kernel:
             value = result
         idx = self.nsteps
         loc_addr = eff.b[1] + result if k == PIN else result if k == INDEX else eff.addr
-        loc = location_name(self.mem, loc_addr) if loc_addr >= 0 and self.record_trace else ""
-        if k in (READ, WRITE) and loc and (eff.a if k == READ else len(eff.a)) == 2 and loc.endswith(".typ"):
-            loc = loc[:-4]  # a whole eface: both words
+        words = (eff.a if k == READ else len(eff.a)) if k in (READ, WRITE) else 1
+        loc = access_name(self.mem, loc_addr, words) if loc_addr >= 0 and self.record_trace else ""
         if self.record_trace:
             self.trace.append(Step(idx, th.tid, th.op_index, th.record.name, eff.label, KIND_NAMES[k],
                                    eff.addr, loc, value, result, eff.silent, self._writes(eff, result, before_len)))

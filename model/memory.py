@@ -33,7 +33,7 @@ from model.effects import (
     Effect,
 )
 
-__all__ = ["Block", "Fault", "WORLD", "new_memory", "apply", "enabled", "location_name", "blocks"]
+__all__ = ["Block", "Fault", "WORLD", "new_memory", "apply", "enabled", "location_name", "access_name", "blocks"]
 
 WORLD = 0
 
@@ -172,3 +172,13 @@ def location_name(mem: Sequence[Any], addr: int) -> str:
                         return f"{h2.name}.vals{f}"
             return f"{hdr.name}.{f}" if hdr.name else f
     return f"@{addr}"
+
+
+def access_name(mem: Sequence[Any], addr: int, words: int = 1) -> str:
+    """The name of an access of ``words`` cells from ``addr``: a whole eface (typ and val) is named after its slot.
+
+    ``d1.vals[3]`` for ``*(*any)(unsafe.Pointer(slot))``, ``d1.vals[3].typ`` for the atomic typ word alone: the
+    trace, the race checker and the explorer all name an access this way, so every report names a race alike.
+    """
+    loc = location_name(mem, addr)
+    return loc[:-4] if words == 2 and loc.endswith(".typ") else loc

@@ -9,9 +9,11 @@ subprocess (so the exit status and stdout are the process's own).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +22,7 @@ D7 = "tests/regressions/D7-push-no-typ-check.json"
 C2 = "tests/regressions/C2-chain-next-after-pop.json"
 
 
-def _json(argv: list[str], timeout: float = 300) -> tuple[int, dict[str, object]]:
+def _json(argv: list[str], timeout: float = 300) -> tuple[int, dict[str, Any]]:
     p = subprocess.run([sys.executable, "-m", "poolcheck", *argv, "--json"], capture_output=True, text=True,
                        cwd=ROOT, timeout=timeout)
     assert "Traceback" not in p.stderr, p.stderr
@@ -57,7 +59,8 @@ def test_every_command_prints_the_envelope(argv: list[str], verdict: str, tmp_pa
 def test_the_cases_cover_every_command() -> None:
     from poolcheck.cli import build_parser
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert {argv[0] for argv, _ in CASES} == set(sub.choices)  # type: ignore[attr-defined]
+    assert isinstance(sub.choices, dict)
+    assert {argv[0] for argv, _ in CASES} == set(sub.choices)
 
 
 def test_conform_schedules_and_replay_on_go_keep_their_keys_inside_the_envelope() -> None:
@@ -66,3 +69,45 @@ def test_conform_schedules_and_replay_on_go_keep_their_keys_inside_the_envelope(
     rc, d = _json(["conform", "--schedules", "--exhaustive", "E1", "--samples", "2", "--examples", "1"])
     assert rc == 0 and d["command"] == "conform" and d["verdict"] == "pass"
     assert d["per_source"]["E1 (every transition)"]["schedules"] == 359 and d["mismatches"] == []
+
+
+# -- one step count, one location: console, trace.json and report.md name the same race ---------------------------
+def _text(argv: list[str]) -> str:
+    p = subprocess.run([sys.executable, "-m", "poolcheck", *argv], capture_output=True, text=True, cwd=ROOT,
+                       timeout=300)
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+    return p.stdout
+
+
+def _race_in_folder(folder: Path) -> tuple[str, int]:
+    """(location, violating step) as trace.json and report.md state them; asserts the two agree."""
+    trace = json.loads((folder / "trace.json").read_text())
+    md = (folder / "report.md").read_text()
+    loc = re.match(r"data race on (\S+):", trace["message"])
+    headline = re.search(r"^> \*\*Data race on (\S+):", md, re.M)
+    assert loc and headline, (trace["message"], md[:400])
+    step = trace["violating_step"]
+    assert headline.group(1) == loc.group(1) and f"| **{step}** ✗ |" in md
+    return loc.group(1), step
+
+
+def test_explore_console_trace_and_report_name_the_same_race(tmp_path: Path) -> None:
+    """The D7 regression's scenario explored again: the whole eface slot, d1.vals[0], everywhere (not .typ)."""
+    reg = json.loads((ROOT / D7).read_text())
+    out = _text(["explore", reg["target"], reg["scenario"], "--size", str(reg["params"]["size"]),
+                 "--variant", reg["variant"], "--out", str(tmp_path)])
+    head = re.search(r"^D7: data race on (\S+):.*\n\s+shortest counterexample: .*the violation at step (\d+) .*"
+                     r"poolcheck replay (\S+)", out, re.M)
+    assert head, out
+    assert head.group(1) == "d1.vals[0]" == re.match(r"data race on (\S+):", reg["message"]).group(1)  # type: ignore[union-attr]
+    assert _race_in_folder(Path(head.group(3)).parent) == (head.group(1), int(head.group(2)))
+
+
+def test_replay_console_trace_and_report_name_the_same_race(tmp_path: Path) -> None:
+    reg = json.loads((ROOT / D7).read_text())
+    out = _text(["replay", D7, "--out", str(tmp_path)])
+    m = re.search(r"^REPRODUCED D7 .* the violation at step (\d+) \(as in the report\): data race on (\S+):", out, re.M)
+    report = re.search(r"^report: (\S+)", out, re.M)
+    assert m and report, out
+    assert (m.group(2), int(m.group(1))) == ("d1.vals[0]", reg["violating_step"])
+    assert _race_in_folder(Path(report.group(1)).parent) == (m.group(2), int(m.group(1)))

@@ -55,7 +55,7 @@ from typing import Any, NamedTuple
 from model.effects import ADD, ATOMIC_KINDS, CAS, LOAD, LOCK, PIN, PLAIN_KINDS, READ, STARTW, STORE, STW, WRITE, Effect
 from model.harness import World
 from model.hb import benign_race
-from model.memory import Fault, apply, enabled, location_name
+from model.memory import Fault, access_name, apply, enabled, location_name
 from proofs.explore.checks import StateChecks
 from proofs.explore.goals import Goal
 from proofs.explore.lin import LP_NONE, Items, LinMonitor, lp_kind
@@ -820,7 +820,7 @@ class Search:
                 if not conflict:
                     continue
                 addr = (conflict & -conflict).bit_length() - 1
-                loc = location_name(mem, addr)
+                loc = access_name(mem, addr, 2 if (conflict >> addr) & 3 == 3 else 1)  # named as the trace names it
                 prop = race_property(self.target, loc)
                 old = self.hits.get(prop)
                 if old is not None and old.length <= depth + 2:
