@@ -302,8 +302,9 @@ class Kernel:
             value = result
         idx = self.nsteps
         loc_addr = eff.b[1] + result if k == PIN else result if k == INDEX else eff.addr
-        words = (eff.a if k == READ else len(eff.a)) if k in (READ, WRITE) else 1
-        loc = access_name(self.mem, loc_addr, words) if loc_addr >= 0 and self.record_trace else ""
+        # Named only when recorded (the hot path of a search records nothing): two words are a whole eface.
+        loc = (access_name(self.mem, loc_addr, (eff.a if k == READ else len(eff.a)) if k in (READ, WRITE) else 1)
+               if loc_addr >= 0 and self.record_trace else "")
         if self.record_trace:
             self.trace.append(Step(idx, th.tid, th.op_index, th.record.name, eff.label, KIND_NAMES[k],
                                    eff.addr, loc, value, result, eff.silent, self._writes(eff, result, before_len)))
