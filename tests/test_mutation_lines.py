@@ -56,19 +56,28 @@ class Stmt:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A ``# MUTATION:`` comment block: where it starts and the statements it marks."""
+
+    line: int
+    end: int                 # its last comment line
+    scope: tuple[int, ...]   # indices into Body.stmts
+
+
+@dataclass(frozen=True)
 class Body:
     stmts: tuple[Stmt, ...]
     deletion_gaps: frozenset[int]   # i: a MUTATION block stands just before stmts[i] (len: at the end)
+    blocks: tuple[Block, ...]
 
 
 def _source(fn: Callable[..., Any]) -> str:
     return textwrap.dedent(inspect.getsource(inspect.unwrap(fn)))
 
 
-def _mark_blocks(lines: list[str]) -> tuple[set[int], list[int]]:
-    """Physical lines (1-based) marked by MUTATION comment blocks, and the last line of each block."""
-    marked: set[int] = set()
-    block_ends: list[int] = []
+def _mark_blocks(lines: list[str]) -> list[tuple[int, int, set[int]]]:
+    """Each MUTATION comment block: its first and last line and the physical lines it marks (1-based)."""
+    blocks: list[tuple[int, int, set[int]]] = []
     i = 0
     while i < len(lines):
         stripped = lines[i].strip()
@@ -79,7 +88,8 @@ def _mark_blocks(lines: list[str]) -> tuple[set[int], list[int]]:
         j = i + 1
         while j < len(lines) and lines[j].strip().startswith("#"):
             j += 1                                   # the block's continuation lines
-        block_ends.append(j)                         # 1-based number of the block's last line
+        marked: set[int] = set()
+        blocks.append((i + 1, j, marked))            # j: the 1-based number of the block's last line
         k = j
         while k < len(lines):
             s = lines[k].strip()
@@ -91,7 +101,7 @@ def _mark_blocks(lines: list[str]) -> tuple[set[int], list[int]]:
             marked.add(k + 1)
             k += 1
         i = j
-    return marked, block_ends
+    return blocks
 
 
 def _is_docstring(text: str) -> bool:
@@ -104,7 +114,8 @@ def body(fn: Callable[..., Any]) -> Body:
     """The normalised statements of fn's body (the def line and the docstring left out)."""
     src = _source(fn)
     lines = src.splitlines()
-    marked_lines, block_ends = _mark_blocks(lines)
+    marks = _mark_blocks(lines)
+    marked_lines = set().union(*(m for _, _, m in marks))
     stmts: list[tuple[str, int, bool]] = []
     depth = 0
     cur: list[str] = []
@@ -135,10 +146,12 @@ def body(fn: Callable[..., Any]) -> Body:
         out = out[1:]
     result = tuple(Stmt(t, ln, m) for t, ln, m in out)
     gaps: set[int] = set()
-    for end in block_ends:
+    blocks: list[Block] = []
+    for first_line, end, scope in marks:
         # the statement the block stands before (a block after the last statement: the end)
         gaps.add(next((i for i, s in enumerate(result) if s.line > end), len(result)))
-    return Body(result, frozenset(gaps))
+        blocks.append(Block(first_line, end, tuple(i for i, s in enumerate(result) if s.line in scope)))
+    return Body(result, frozenset(gaps), tuple(blocks))
 
 
 def unmarked_differences(mutant: Callable[..., Any], reference: Callable[..., Any]) -> list[str]:
@@ -148,9 +161,13 @@ def unmarked_differences(mutant: Callable[..., Any], reference: Callable[..., An
     problems: list[str] = []
     moved_in = {s.text for s in m.stmts if s.marked}
     sm = difflib.SequenceMatcher(a=rt, b=mt, autojunk=False)
+    changed: set[int] = set()   # mutant statements that differ, or that a deletion directly follows
     for op, i1, i2, j1, j2 in sm.get_opcodes():
         if op == "equal":
             continue
+        changed.update(range(j1, j2))
+        if op == "delete" and j1 > 0:
+            changed.add(j1 - 1)
         for s in m.stmts[j1:j2]:
             if not s.marked:
                 problems.append(f"line {s.line} of the mutant differs from the reference, unmarked: {s.text.strip()}")
@@ -160,7 +177,18 @@ def unmarked_differences(mutant: Callable[..., Any], reference: Callable[..., An
             if s.text not in moved_in:
                 problems.append(f"the mutant lost reference line {s.line} without a {MARK} comment there: "
                                 f"{s.text.strip()}")
+    # A block must not reach past its change: unchanged lines after it would be excused from this test.
+    for b in m.blocks:
+        # (the body of a changed `if`/`for` header may be unchanged: only the block's outermost statements count)
+        outer = [i for i in b.scope if _depth(m.stmts[i]) == min(_depth(m.stmts[j]) for j in b.scope)]
+        if outer and outer[-1] not in changed:
+            problems.append(f"the {MARK} comment at line {b.line} also marks unchanged lines (up to line "
+                            f"{m.stmts[b.scope[-1]].line}): end its block with a blank line after the changed lines")
     return problems
+
+
+def _depth(s: Stmt) -> int:
+    return len(s.text) - len(s.text.lstrip(" "))
 
 
 def _reference_for(handle: str | None, name: str) -> Callable[..., Any] | None:
@@ -241,6 +269,7 @@ class _DriftedPopTail(PoolDequeue):
         # MUTATION: typ released first.
         yield atomic_store(slot, None, "poolqueue.go:popTail: atomic.StorePointer(&slot.typ, nil)")
         yield plain_write(slot + SLOT_VAL, (None,), "poolqueue.go:popTail: slot.val = nil")
+
         return val, True
 
 
@@ -312,6 +341,14 @@ def test_marked_deletion_passes_and_moved_line_counts_once() -> None:
         yield 1
         yield 2
 
+    def overmarked() -> Iterator[int]:
+        yield 1
+        # MUTATION: 2 became 20; the block runs on over the unchanged `yield 3`.
+        yield 20
+        yield 3
+
+    problems = unmarked_differences(overmarked, ref)
+    assert len(problems) == 1 and "also marks unchanged lines" in problems[0], problems
     assert unmarked_differences(deleted, ref) == []
     assert unmarked_differences(moved, ref) == []
     # an unmarked move is reported twice: the line where it appears and the line it left

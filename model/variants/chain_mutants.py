@@ -28,6 +28,7 @@ class _NextAfterPopChain(PoolChain):
             # in d and the producer move on to a new dequeue in between; d is
             # then dropped while it still holds that item.
             d2 = yield atomic_load(self.dequeue(d).next, "poolqueue.go:popTail: d2 := d.next.Load()")
+
             if d2 is None:
                 return None, False
             if (yield atomic_cas(self.tail, d, d2, "poolqueue.go:popTail: c.tail.CompareAndSwap(d, d2)")):
@@ -63,6 +64,7 @@ class _DropWithoutCasChain(PoolChain):
             # another consumer already dropped, re-linking it into the chain.
             yield atomic_store(self.tail, d2, "poolqueue.go:popTail: c.tail.Store(d2)")
             yield atomic_store(self.dequeue(d2).prev, None, "poolqueue.go:popTail: d2.prev.Store(nil)")
+
             d = d2
 
 
@@ -182,6 +184,7 @@ class _GrowNoPrevChain(PoolChain):
         e2 = self.dequeue(d2)
         # MUTATION: `d2.prev.Store(d)` is gone: the new dequeue has no link back, so popHead cannot back up
         # to the older dequeues once the newest is empty.
+
         ring = yield from new_ring(new_size, "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)")
         yield plain_write(e2.vals_addr, ((ring, new_size),), "poolqueue.go:pushHead: d2.vals = make([]eface, newSize)",
                           silent=True)

@@ -27,6 +27,7 @@ class _PushNoTypCheckDequeue(PoolDequeue):
         slot = self._slot(vals, head)
         # MUTATION: no atomic.LoadPointer(&slot.typ) check; a popTail that
         # still owns this slot will clear what we write next.
+
         typ_word = TYP_NIL if val is None else TYP_VAL
         yield plain_write(slot, (typ_word, val), "poolqueue.go:pushHead: *(*any)(unsafe.Pointer(slot)) = val")
         yield atomic_add(self.head_tail, 1 << self.bits, mask(2 * self.bits),
@@ -57,6 +58,7 @@ class _PushPlainTypLoadDequeue(PoolDequeue):
         # atomic.LoadPointer(&slot.typ): it races with popTail's
         # atomic.StorePointer(&slot.typ, nil), and acquires nothing from it.
         typ = yield plain_read(slot, "poolqueue.go:pushHead: typ := slot.typ")
+
         if typ is not None:
             return False
         typ_word = TYP_NIL if val is None else TYP_VAL
@@ -93,6 +95,7 @@ class _PushPublishFirstDequeue(PoolDequeue):
         # popTail can claim the slot and read it while it is still empty.
         yield atomic_add(self.head_tail, 1 << self.bits, mask(2 * self.bits),
                          "poolqueue.go:pushHead: d.headTail.Add(1 << dequeueBits)")
+
         typ_word = TYP_NIL if val is None else TYP_VAL
         yield plain_write(slot, (typ_word, val), "poolqueue.go:pushHead: *(*any)(unsafe.Pointer(slot)) = val")
         return True
@@ -130,6 +133,7 @@ class _PopTailTypBeforeValDequeue(PoolDequeue):
         # the late `slot.val = nil` below erases the value it wrote.
         yield atomic_store(slot, None, "poolqueue.go:popTail: atomic.StorePointer(&slot.typ, nil)")
         yield plain_write(slot + SLOT_VAL, (None,), "poolqueue.go:popTail: slot.val = nil")
+
         return val, True
 
 
@@ -164,6 +168,7 @@ class _PopTailNoZeroDequeue(PoolDequeue):
         # MUTATION: neither `slot.val = nil` nor `atomic.StorePointer(&slot.typ,
         # nil)`: the slot keeps a reference to the popped object and is never
         # handed back to pushHead.
+
         return val, True
 
 
@@ -221,6 +226,7 @@ class _FullCheckOffByOneDequeue(PoolDequeue):
         # push through when the ring already holds len(d.vals) elements.
         if uN(tail + vals.len + 1, self.bits) & mask(self.bits) == head:
             return False
+
         slot = self._slot(vals, head)
         typ = yield atomic_load(slot, "poolqueue.go:pushHead: typ := atomic.LoadPointer(&slot.typ)")
         if typ is not None:

@@ -52,6 +52,7 @@ class _GetKeepsPrivatePool(Pool):
         x = yield plain_read(l + LOCAL_PRIVATE, "pool.go:Get: x := l.private")
         # MUTATION: no `l.private = nil`: the object handed out is still the
         # P's private object, and the next Get hands it out again.
+
         if x is None:
             x, _ = yield from self.shared(l).pop_head()
             if x is None:
@@ -116,6 +117,7 @@ class _PinLocalFirstPool(Pool):
         # publish both in between, and the new size is used with the old array.
         l = yield plain_read(self.local, "pool.go:pin: l := p.local")
         s = yield atomic_load(self.local_size, "pool.go:pin: s := rtatomic.LoadAcquintptr(&p.localSize)")
+
         if pid < s:
             return (yield from index_local(l, pid)), pid
         return (yield from self.pin_slow())
@@ -154,6 +156,7 @@ class _GetSlowMarkEarlyPool(Pool):
         # are scanned; a scan that finds an object returns with others left
         # behind, which no Get will look for again.
         yield atomic_store(self.victim_size, 0, "pool.go:getSlow: atomic.StoreUintptr(&p.victimSize, 0)")
+
         for i in range(size):
             l = yield from index_local(locals_, (pid + i) % size)
             x, _ = yield from self.shared(l).pop_tail()
@@ -181,6 +184,7 @@ class _PutOverwritesPrivatePool(Pool):
         # MUTATION: no `if l.private == nil` test: a second Put overwrites the
         # private object instead of pushing to l.shared, and the first is lost.
         yield plain_write(l + LOCAL_PRIVATE, (x,), "pool.go:Put: l.private = x")
+
         yield from self.runtime_proc_unpin("Put")
 
 
@@ -236,6 +240,7 @@ class _PinNoSizeCheckPool(Pool):
         # old array's end indexes past it instead of re-allocating in pinSlow.
         del s
         if l is not None:
+
             return (yield from index_local(l, pid)), pid
         return (yield from self.pin_slow())
 
