@@ -19,8 +19,9 @@ from pathlib import Path
 
 from model.tracefile import Counterexample, write_json_atomic
 from poolcheck import report
+from properties.sinks import Saver
 
-__all__ = ["save", "folder_name", "display_path", "saved"]
+__all__ = ["save", "saver", "folder_name", "display_path", "saved"]
 
 # Every folder written by this process, with who wrote it (the pytest test, when under pytest): the pytest
 # plugin replays them all at the end of a session.
@@ -62,3 +63,8 @@ def save(cx: Counterexample, out: Path) -> Path:
     report.render_folder(folder, cx, shown)
     _SAVED.append((folder, os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]))
     return folder
+
+
+def saver(out: Path) -> Saver:
+    """``save`` into ``out``, as the sink properties/ takes (properties.sinks.Saver)."""
+    return lambda cx: save(cx, out)

@@ -18,17 +18,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any, Protocol
+from typing import Any
+
+from properties.sinks import ProgressSink
 
 __all__ = ["ProgressSink", "Progress", "NullProgress", "LINE_EVERY"]
 
 LINE_EVERY = 10.0      # seconds between progress lines when stderr is not a terminal
-
-
-class ProgressSink(Protocol):
-    def stage(self, name: str, total: int | None = None) -> None: ...
-
-    def update(self, done: int | None = None, force: bool = False, **fields: Any) -> None: ...
 
 
 class NullProgress:

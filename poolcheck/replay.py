@@ -11,7 +11,8 @@ and ``diverged_at`` says where.
 Besides what an execution shows at its end, replay evaluates the state
 invariants (the catalog's ``state`` properties for the target: D1, D2, C5, C6,
 P9, P11, through properties.state_checks) after every scheduling point, as the explorer does, so that a violation which exists
-only mid-run (a D2 state a later step repairs) replays too (``StateWatch``).
+only mid-run (a D2 state a later step repairs) replays too (``StateWatch``,
+properties/checked_run.py).
 """
 
 from __future__ import annotations
@@ -26,11 +27,10 @@ from model.scenario import ScenarioError
 from model.tracefile import Counterexample, TraceFileError
 from model.variants import Model, registry, resolve
 from properties import catalog
-from properties.checks import check_execution
+from properties.checked_run import StateWatch, check_all
 from properties.invariants import Violation
-from properties.state_checks import state_violations
 
-__all__ = ["ReplayResult", "replay", "build_world", "StateWatch", "check_all", "load_trace", "needs_trust",
+__all__ = ["ReplayResult", "replay", "build_world", "load_trace", "needs_trust",
            "MAX_TRACE_BYTES"]
 
 MAX_TRACE_BYTES = 64 * 1024 * 1024
@@ -54,49 +54,6 @@ class ReplayResult:
     def violation(self) -> Violation | None:
         """The first violation of the recorded property, if it is reproduced."""
         return next((v for v in self.violations if v.prop == self.prop), None)
-
-
-class StateWatch:
-    """The state invariants of a world, evaluated after each step; the first violation of each is kept."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.first: dict[str, Violation] = {}
-
-    def observe(self, k: Kernel) -> None:
-        inflight = sum(1 for r in k.history if r.call >= 0 and r.ret is None)
-        out = state_violations(self.world, k.mem, inflight)
-        step = k.nsteps - 1
-        for v in out:
-            if v.prop not in self.first:
-                self.first[v.prop] = Violation(v.prop, f"{v.message} (after step {step})", step)
-
-    @property
-    def violations(self) -> list[Violation]:
-        return list(self.first.values())
-
-
-def _undecided() -> tuple[type[BaseException], ...]:
-    try:
-        import properties.linearizability as lin
-    except ImportError:  # pragma: no cover - the module is part of the suite
-        return ()
-    exc = getattr(lin, "Undecided", None)
-    return (exc,) if isinstance(exc, type) and issubclass(exc, BaseException) else ()
-
-
-def check_all(world: World, k: Kernel, watch: StateWatch | None = None) -> tuple[list[Violation], str]:
-    """check_execution plus the watched state invariants (not repeated); and a note if linearizability is undecided."""
-    note = ""
-    try:
-        vs = check_execution(world, k)
-    except _undecided() as e:
-        vs = check_execution(world, k, linearizability=False)
-        note = f"linearizability undecided: {e}"
-    if watch is not None:
-        have = {v.prop for v in vs}
-        vs = vs + [v for v in watch.violations if v.prop not in have]
-    return vs, note
 
 
 def load_trace(path: str) -> Counterexample:

@@ -1,6 +1,6 @@
 """Running the Hypothesis engines outside pytest: the machines and the scenario searches.
 
-``fuzz(targets, examples, model, seed, out, progress)`` runs, for each
+``fuzz(targets, examples, model, seed, save, progress)`` runs, for each
 target, three searches of ``examples`` examples each:
 
 - ``machine``: the layer's RuleBasedStateMachine (properties/machines.py),
@@ -12,7 +12,7 @@ target, three searches of ``examples`` examples each:
 Each search stops at its first failing example and lets Hypothesis shrink it
 (``hypothesis.find`` for scenarios; the state-machine test for machines, whose
 last replay is the shrunk program). The shrunk counterexample is written
-through poolcheck.artifacts (``<out>/<prop>-<variant>-<hash>/trace.json``),
+through the ``save`` sink (poolcheck.artifacts.saver(out): ``<out>/<prop>-<variant>-<hash>/trace.json``),
 so ``poolcheck replay`` re-executes it. A machine's program is turned into a
 scenario (its operations, thread by thread) and a schedule (each operation run
 to its end, in the machine's order); that replay re-checks the execution with
@@ -51,7 +51,6 @@ from model.kernel import ScheduleError
 from model.scenario import ScenarioError, parse
 from model.tracefile import Counterexample, from_kernel
 from model.variants import Model, spec_of
-from poolcheck import artifacts
 from properties.checks import check_execution
 from properties.invariants import Violation
 from properties.linearizability import Undecided
@@ -59,6 +58,7 @@ from properties.machines import LayerMachine, PropertyViolation, machine_for
 from properties.profiles import stable_generation
 from properties.scenarios import Case, Outcome, counterexample, minimize, run_case
 from properties.scenarios import cases as case_strategy
+from properties.sinks import Saver
 
 __all__ = ["FuzzViolation", "FuzzResult", "fuzz", "search_cases", "search_machine", "SEARCHES", "TARGETS",
            "fuzz_settings", "database_key", "machine_counterexample", "machine_counterexamples"]
@@ -76,7 +76,7 @@ class FuzzViolation:
     ``length`` is the number of operations in it, ``threads`` the number of
     threads; ``example`` is the shrunk case (scenarios) or the Hypothesis
     program (machines); ``trace_path`` is None when nothing was written
-    (``out`` not given, or a machine violation replay cannot re-check).
+    (no ``save`` given, or a machine violation replay cannot re-check).
     """
 
     prop: str
@@ -354,9 +354,9 @@ def machine_counterexample(f: _MachineFailure, model: type[Model]) -> tuple[Coun
 
 # -- the whole run ----------------------------------------------------------
 def fuzz(targets: Sequence[str] = TARGETS, examples: int = 200, model: type[Model] = Model,
-         seed: int | None = 0, out: Path | None = None,
+         seed: int | None = 0, save: Saver | None = None,
          progress: Callable[[dict[str, Any]], None] | None = None, database: str | None = None) -> FuzzResult:
-    """Run every machine and scenario search on ``targets`` for ``model``; write counterexamples under ``out``.
+    """Run every machine and scenario search on ``targets`` for ``model``; save counterexamples through ``save``.
 
     ``examples`` is the budget of each search (three per target). ``progress``
     is called after every example with a dict: target, search, examples (so far,
@@ -380,11 +380,11 @@ def fuzz(targets: Sequence[str] = TARGETS, examples: int = 200, model: type[Mode
             if search == "machine":
                 n, mf, first = search_machine(target, model, examples, seed, clock, database)
                 if mf is not None:
-                    found = _from_machine(target, mf, model, out, first)
+                    found = _from_machine(target, mf, model, save, first)
             else:
                 n, outcome, first = search_cases(target, search, model, examples, seed, clock, database=database)
                 if outcome is not None:
-                    found = _from_outcome(target, search, outcome, model, out, first)
+                    found = _from_outcome(target, search, outcome, model, save, first)
             if found:
                 res.violations.extend(found)
                 clock.violations += 1
@@ -407,7 +407,7 @@ def fuzz(targets: Sequence[str] = TARGETS, examples: int = 200, model: type[Mode
     return res
 
 
-def _from_outcome(target: str, search: str, o: Outcome, model: type[Model], out: Path | None,
+def _from_outcome(target: str, search: str, o: Outcome, model: type[Model], save: Saver | None,
                   first: int) -> list[FuzzViolation]:
     """One FuzzViolation per property the shrunk execution violates (first violation of each), as the
     explorer reports one counterexample per property; they share the execution."""
@@ -421,13 +421,13 @@ def _from_outcome(target: str, search: str, o: Outcome, model: type[Model], out:
             continue
         seen.add(v.prop)
         cx = counterexample(o, model, "hypothesis", violation=v, extra=info)
-        path = artifacts.save(cx, out) / "trace.json" if out is not None else None
+        path = save(cx) / "trace.json" if save is not None else None
         found.append(FuzzViolation(v.prop, v.message, target, search, cx, path, o.case.nops, o.case.nthreads,
                                    str(o.case), first))
     return found
 
 
-def _from_machine(target: str, f: _MachineFailure, model: type[Model], out: Path | None,
+def _from_machine(target: str, f: _MachineFailure, model: type[Model], save: Saver | None,
                   first: int) -> list[FuzzViolation]:
     """The machine's violation, then one per other property its replay shows.
 
@@ -446,7 +446,7 @@ def _from_machine(target: str, f: _MachineFailure, model: type[Model], out: Path
                       f"the machine's specification only); see the {shown} report(s)")
     found: list[FuzzViolation] = []
     for cx in own + [cx for cx in cxs if cx.prop != prop]:
-        path = artifacts.save(cx, out) / "trace.json" if out is not None else None
+        path = save(cx) / "trace.json" if save is not None else None
         example = f"{cx.scenario!r} (sequential schedule)\n{f.program}"
         found.append(FuzzViolation(cx.prop, cx.message, target, "machine", cx, path, len(m.log), threads, example,
                                    first))

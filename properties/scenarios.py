@@ -15,8 +15,8 @@ and a schedule. Two kinds of schedule:
 ``run_case`` executes a case in the kernel and returns every violated
 property (properties.checks.check_execution: D3, D4, D5 by the
 linearizability checker, D6, D7, D9, and the chain and Pool analogues).
-``save_case`` writes the counterexample folder through the one writer
-(poolcheck.artifacts) so that ``poolcheck replay <folder>/trace.json``
+``save_case`` writes the counterexample folder through the saver it is given
+(poolcheck.artifacts.saver, the one writer) so that ``poolcheck replay <folder>/trace.json``
 re-executes it exactly (the schedule saved is ``kernel.schedule``, every
 thread choice, whatever drew it).
 
@@ -41,11 +41,11 @@ from model.params import Params
 from model.scenario import Scenario
 from model.tracefile import Counterexample, from_kernel
 from model.variants import Model, spec_of
-from poolcheck import artifacts
-from properties.checks import check_execution
+from properties.checked_run import StateWatch, check_all
 from properties.invariants import Violation
 from properties.linearizability import Undecided
 from properties.pct import PCT, PCTPlan
+from properties.sinks import Saver
 
 __all__ = ["Case", "Bursts", "GOALS", "goals_of", "Outcome", "scenarios", "params_for", "choices", "pct_plans", "cases", "run_case",
            "counterexample", "save_case", "p3_at_unpin", "minimize", "explicit", "KINDS", "DEQUE_OPS", "POOL_OPS"]
@@ -109,6 +109,7 @@ class Outcome:
     entries: list[tuple[int, int]] = field(default_factory=list)   # (thread, operation) per scheduling point
     shrunk_from: Case | None = None   # set by minimize: the case it started from (Hypothesis's shrunk case)
     undecided: bool = False   # the history checker ran out of budget: D5/C4 unknown, the rest checked
+    shrink_runs: int = 0      # set by minimize: the executions it tried
 
     @property
     def failed(self) -> bool:
@@ -328,24 +329,26 @@ def _pool_sources(outcome: Outcome) -> set[str]:
 
 
 # -- running --------------------------------------------------------------
-def run_case(case: Case, model: type[Model] = Model) -> Outcome:
+def run_case(case: Case, model: type[Model] = Model, watch: bool = False) -> Outcome:
     """Execute ``case`` on ``model`` in the kernel and check everything one execution can violate
-    (properties.checks.check_execution: exactly what ``poolcheck replay`` re-checks)."""
+    (properties.checks.check_execution: exactly what ``poolcheck replay`` re-checks); with ``watch``, the
+    state invariants after every step too (properties.checked_run.StateWatch, as replay and sampling do)."""
     world = build(case.target, case.scenario, case.params, model)
     kernel = world.kernel()
     sched = case.scheduler()
     rec = _Recording(sched)
-    kernel.run(rec)
-    undecided = False
-    try:
-        vs = check_execution(world, kernel)
-    except Undecided:
-        # D5/C4 could not be decided within the checker's budget; the execution's races, faults and state
-        # checks still count (dropping them with the history would hide a D7 behind an undecided D5).
-        vs = check_execution(world, kernel, linearizability=False)
-        undecided = True
+    states = StateWatch(world) if watch else None
+    if states is None:
+        kernel.run(rec)
+    else:
+        while en := kernel.enabled():
+            kernel.step(rec.choose(en, kernel))
+            states.observe(kernel)
+    # An undecided D5/C4 leaves the execution's races, faults and state checks counted (dropping them with the
+    # history would hide a D7 behind an undecided D5).
+    vs, note = check_all(world, kernel, states)
     followed = sched.followed if isinstance(sched, Bursts) and sched.rest is None else None
-    return Outcome(case, world, kernel, vs, followed, rec.entries, undecided=undecided)
+    return Outcome(case, world, kernel, vs, followed, rec.entries, undecided=bool(note))
 
 
 class _Recording:
@@ -413,7 +416,7 @@ def explicit(outcome: Outcome) -> Case:
 
 
 def minimize(outcome: Outcome, model: type[Model] = Model, max_tries: int = 2000,
-             reschedule_budget: int = 3000) -> Outcome:
+             reschedule_budget: int = 3000, *, prop: str | None = None, watch: bool = False) -> Outcome:
     """Delete threads, operations and schedule entries while the execution still fails; return the result.
 
     Hypothesis's shrinker deletes and simplifies *choices*; it cannot trade a
@@ -434,48 +437,109 @@ def minimize(outcome: Outcome, model: type[Model] = Model, max_tries: int = 2000
     cannot express. The result is 1-minimal under deletions: no single
     thread, operation or entry can be removed, nor the schedule cut short,
     and the execution still fail. Any failure counts, as in Hypothesis's own
-    shrinking; the first violation may change.
+    shrinking (the first violation may change), unless ``prop`` names the
+    property to keep; ``watch`` checks the state invariants at every step
+    (properties.checked_run), as the sample engine does.
+
+    Before the deletions, simpler parameters are tried (start index 0, a
+    smaller ring, fewer Ps), each kept if the execution, on its schedule,
+    still fails and takes no more steps. This is the project's one shrinker:
+    Hypothesis's cases (properties/fuzz.py) and sampled executions
+    (poolcheck/engine/sample.py) both end here.
     """
-    if not outcome.failed:
+    judge = _Judge(model, prop, watch)
+    if not judge.fails(outcome):
         return outcome
-    cur = run_case(explicit(outcome), model)
-    if not cur.failed:  # the explicit schedule must replay the same execution
+    cur = judge.run(explicit(outcome))
+    if not judge.fails(cur):  # the explicit schedule must replay the same execution
         return outcome
+    cur = _simpler_params(cur, judge)
     tries = 0
     budget = [reschedule_budget]
     while tries < max_tries:
         found = None
         for cand in _deletions(cur):
             tries += 1
-            found = _smaller_failure(cand, cur, model)
+            found = _smaller_failure(cand, cur, judge)
             if found is not None or tries >= max_tries:
                 break
         if found is None and budget[0] > 0:
             for cand in _deletions(cur, schedule=False):
-                found = _reschedule(cand, cur, model, budget)
+                found = _reschedule(cand, cur, judge, budget)
                 if found is not None or budget[0] <= 0:
                     break
         if found is None:
             break
         cur = found
     cur.shrunk_from = outcome.case
+    cur.shrink_runs = judge.runs
     return cur
 
 
-def _smaller_failure(cand: Case, cur: Outcome, model: type[Model]) -> Outcome | None:
+@dataclass
+class _Judge:
+    """What counts as still failing while shrinking: any violation, or one of ``prop``; runs counted."""
+
+    model: type[Model]
+    prop: str | None
+    watch: bool
+    runs: int = 0
+
+    def run(self, case: Case) -> Outcome:
+        self.runs += 1
+        return run_case(case, self.model, self.watch)
+
+    def fails(self, o: Outcome) -> bool:
+        return o.failed if self.prop is None else any(v.prop == self.prop for v in o.violations)
+
+
+def _smaller_params(p: Params, target: str) -> list[Params]:
+    """Simpler parameter sets to try, most readable first (small indices read better than ones near 2^32)."""
+    cands = []
+    if p.start_index:
+        cands.append(p.with_(start_index=0))
+    if p.size > 2 and target == "dequeue":
+        cands.append(p.with_(size=p.size // 2))
+    if p.gomaxprocs > 1 and target == "pool":
+        cands.append(p.with_(gomaxprocs=p.gomaxprocs - 1))
+    out: list[Params] = []
+    for c in cands:
+        try:
+            out.append(c.validate(target))
+        except ValueError:
+            continue
+    return out
+
+
+def _simpler_params(cur: Outcome, judge: _Judge) -> Outcome:
+    """``cur`` with each simpler parameter set that still fails on its schedule in no more steps."""
+    for params in _smaller_params(cur.case.params, cur.case.target):
+        c = cur.case
+        try:
+            o = judge.run(Case(c.target, c.scenario, params, c.choices))
+            if judge.fails(o):
+                o = judge.run(explicit(o))
+        except Undecided:
+            continue
+        if judge.fails(o) and len(o.kernel.trace) <= len(cur.kernel.trace):
+            cur = o
+    return cur
+
+
+def _smaller_failure(cand: Case, cur: Outcome, judge: _Judge) -> Outcome | None:
     try:
-        o = run_case(cand, model)
-        if not o.failed:
+        o = judge.run(cand)
+        if not judge.fails(o):
             return None
-        o = run_case(explicit(o), model)
+        o = judge.run(explicit(o))
     except Undecided:   # a candidate the checker cannot decide is not a smaller failure
         return None
-    return o if o.failed and _size(o.case) < _size(cur.case) else None
+    return o if judge.fails(o) and _size(o.case) < _size(cur.case) else None
 
 
-def _reschedule(cand: Case, cur: Outcome, model: type[Model], budget: list[int]) -> Outcome | None:
+def _reschedule(cand: Case, cur: Outcome, judge: _Judge, budget: list[int]) -> Outcome | None:
     """A failing two-burst schedule for ``cand``'s scenario, shortest first, or None."""
-    base = run_case(Case(cand.target, cand.scenario, cand.params), model)
+    base = judge.run(Case(cand.target, cand.scenario, cand.params))
     steps = Counter(t for t, _ in base.entries)
     n = len(cand.scenario.threads)
     shapes = sorted((i + j, a, i, b, j) for a in range(n) for b in range(n) if a != b
@@ -484,7 +548,7 @@ def _reschedule(cand: Case, cur: Outcome, model: type[Model], budget: list[int])
         if budget[0] <= 0:
             return None
         budget[0] -= 1
-        found = _smaller_failure(Case(cand.target, cand.scenario, cand.params, (a,) * i + (b,) * j), cur, model)
+        found = _smaller_failure(Case(cand.target, cand.scenario, cand.params, (a,) * i + (b,) * j), cur, judge)
         if found is not None:
             return found
     return None
@@ -537,8 +601,8 @@ def counterexample(outcome: Outcome, model: type[Model], engine: str = "hypothes
                        violating_step=v.step, extra=info)
 
 
-def save_case(outcome: Outcome, model: type[Model], out: Path, engine: str = "hypothesis",
+def save_case(outcome: Outcome, model: type[Model], save: Saver, engine: str = "hypothesis",
               extra: dict[str, Any] | None = None) -> Path:
-    """Write the counterexample folder of a failing outcome; return its trace.json."""
-    folder = artifacts.save(counterexample(outcome, model, engine, extra=extra), out)
+    """Write the counterexample folder of a failing outcome through ``save``; return its trace.json."""
+    folder = save(counterexample(outcome, model, engine, extra=extra))
     return folder / "trace.json"

@@ -9,6 +9,7 @@ import pytest
 
 from model.tracefile import load
 from model.variants import Model, resolve
+from poolcheck import artifacts
 from poolcheck.cli import main
 from poolcheck.replay import replay
 from properties.fuzz import SEARCHES, TARGETS, FuzzResult, fuzz, machine_counterexample, search_machine
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.hypothesis
 
 def test_fuzz_reference_passes_every_target_and_search(tmp_path: Path) -> None:
     seen: list[dict[str, object]] = []
-    res = fuzz(TARGETS, 12, Model, 0, tmp_path, seen.append)
+    res = fuzz(TARGETS, 12, Model, 0, artifacts.saver(tmp_path), seen.append)
     assert isinstance(res, FuzzResult)
     assert res.verdict == "pass" and res.violations == [] and res.time_to_first_violation is None
     assert set(res.per_target) == set(TARGETS)
@@ -51,7 +52,7 @@ def test_fuzz_is_reproducible_with_a_seed_whatever_else_is_imported(tmp_path: Pa
 @pytest.mark.quality
 def test_fuzz_catches_a_mutant_and_writes_a_replayable_shrunk_counterexample(tmp_path: Path) -> None:
     model = resolve("chain-next-after-pop")
-    res = fuzz(("chain",), 300, model, 0, tmp_path)
+    res = fuzz(("chain",), 300, model, 0, artifacts.saver(tmp_path))
     assert res.verdict == "fail" and res.time_to_first_violation is not None
     v = next(v for v in res.violations if v.search in ("choices", "pct"))   # a concurrent scenario
     assert v.prop in model.expected and v.threads <= 2 and v.length <= 6

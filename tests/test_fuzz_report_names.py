@@ -14,6 +14,7 @@ import pytest
 
 from model.params import Params
 from model.variants import resolve
+from poolcheck import artifacts
 from properties.fuzz import FuzzViolation, _from_machine, _MachineFailure, fuzz
 from properties.invariants import Violation
 from properties.machines import PropertyViolation, machine_for
@@ -33,7 +34,7 @@ def test_machine_property_the_replay_does_not_show_links_no_other_report(tmp_pat
     m.params = Params()
     m.log = [(0, "put", 1), (0, "gc", None), (0, "gc", None), (0, "get", None)]
     err = PropertyViolation(Violation("P1", "Get on goroutine 0 returned 1, which the pool does not hold"))
-    found = _from_machine("pool", _MachineFailure(m, err, "state.put(g=0, v=1)"), model, tmp_path, 1)
+    found = _from_machine("pool", _MachineFailure(m, err, "state.put(g=0, v=1)"), model, artifacts.saver(tmp_path), 1)
     _assert_named_alike(found)
     assert found[0].prop == "P1" and found[0].trace_path is None
     assert "shows P3" in found[0].message and "but not P1" in found[0].message
@@ -48,7 +49,7 @@ def test_machine_property_the_replay_shows_links_its_own_report(tmp_path: Path) 
     m.params = Params()
     m.log = [(0, "put", 1), (0, "get", None), (0, "get", None)]
     err = PropertyViolation(Violation("P1", "Get on goroutine 0 returned 1, which the pool does not hold"))
-    found = _from_machine("pool", _MachineFailure(m, err, "state.put(g=0, v=1)"), model, tmp_path, 1)
+    found = _from_machine("pool", _MachineFailure(m, err, "state.put(g=0, v=1)"), model, artifacts.saver(tmp_path), 1)
     _assert_named_alike(found)
     assert found[0].prop == "P1" and found[0].trace_path is not None
     assert found[0].message.startswith("Get on goroutine 0 returned 1")
@@ -56,6 +57,6 @@ def test_machine_property_the_replay_shows_links_its_own_report(tmp_path: Path) 
 
 @pytest.mark.slow
 def test_every_search_of_a_fuzz_run_links_reports_of_its_own_property(tmp_path: Path) -> None:
-    res = fuzz(["pool"], 25, resolve("cleanup-no-victim-drop"), 0, tmp_path)
+    res = fuzz(["pool"], 25, resolve("cleanup-no-victim-drop"), 0, artifacts.saver(tmp_path))
     assert res.verdict == "fail" and res.violations
     _assert_named_alike(res.violations)

@@ -71,7 +71,7 @@ def test_every_state_property_of_the_catalog_has_its_check() -> None:
 def test_the_catalog_driven_state_check_catches_a_mutant() -> None:
     from model.harness import build
     from model.variants import resolve
-    from poolcheck.replay import StateWatch
+    from properties.checked_run import StateWatch
     m = resolve("grow-uncapped")
     assert m.witness is not None
     w = build(*m.witness, m)

@@ -19,6 +19,7 @@ from model.params import Params
 from model.scenario import Scenario
 from model.tracefile import load
 from model.variants import Model, resolve
+from poolcheck import artifacts
 from poolcheck.replay import replay
 from properties.checks import check_execution
 from properties.fuzz import search_cases
@@ -55,7 +56,7 @@ def test_variant_passes_concurrent_scenarios_and_reaches_goals(target: str, pool
         def run(case: Case) -> None:
             o = run_case(case, model)
             if o.failed:
-                path = save_case(o, model, poolcheck_out)
+                path = save_case(o, model, artifacts.saver(poolcheck_out))
                 pytest.fail(f"{o.violations[0]}\n  case: {case}\n  replay: poolcheck replay {path}", pytrace=False)
             reached.update(goals_of(o))
         with stable_generation():
@@ -84,7 +85,7 @@ def test_scenarios_catch_a_known_bug_with_a_small_replayable_counterexample(vari
     assert v.prop in model.expected, f"{variant} caught by {v.prop}, expected one of {model.expected}"
     case = outcome.case
     assert case.nthreads <= 2 and case.nops <= 6, f"shrunk counterexample too large: {case}"
-    path = save_case(outcome, model, tmp_path)
+    path = save_case(outcome, model, artifacts.saver(tmp_path))
     res = replay(load(path))
     assert res.reproduced and not res.mismatches
     assert load(path).schedule == outcome.kernel.schedule

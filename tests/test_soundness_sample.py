@@ -2,7 +2,7 @@
 
 The sample engine (the kill matrix's ``sample`` column and the campaign's
 ``sample`` stage, both poolcheck.engine.sample through
-poolcheck.replay.check_all) checks every run with check_execution. When the
+properties.checked_run.check_all) checks every run with check_execution. When the
 history checker runs out of budget (properties.linearizability.Undecided),
 the run is undecided for D5/C4 only: its races (and faults) are still
 findings. Here every history check is made undecided, and a mutant whose
@@ -22,7 +22,7 @@ from model.kernel import OpRecord
 from model.params import Params
 from model.variants import resolve
 from poolcheck.killmatrix import sample
-from poolcheck.replay import check_all
+from properties.checked_run import check_all
 from properties.invariants import Violation
 from properties.linearizability import Undecided
 

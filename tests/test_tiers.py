@@ -20,6 +20,7 @@ from model.params import Params
 from model.pool import LOCAL_FIELDS, Runtime
 from model.variants import Model
 from model.variants.victim_tiers import VictimTiers0, VictimTiers1, VictimTiers2, tier_addrs
+from poolcheck import artifacts
 from properties import invariants as inv
 from properties.checks import check_execution
 from properties.fuzz import fuzz
@@ -231,7 +232,7 @@ def test_tiers_1_is_the_reference_for_every_check() -> None:
 @pytest.mark.slow
 def test_fuzz_finds_only_p3_on_three_tiers(tmp_path: Path) -> None:
     """Every search (machine, bursts, PCT) on victim-tiers-2: P3 or nothing, never P1/P6/P9/P11."""
-    res = fuzz(["pool"], 150, VictimTiers2, 0, tmp_path)
+    res = fuzz(["pool"], 150, VictimTiers2, 0, artifacts.saver(tmp_path))
     assert {v.prop for v in res.violations} <= {"P3"}
     assert res.per_target["pool"]["machine"]["property"] == "P3"
 
@@ -239,5 +240,5 @@ def test_fuzz_finds_only_p3_on_three_tiers(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_fuzz_passes_the_other_tier_counts(tmp_path: Path) -> None:
     for model in (VictimTiers0, VictimTiers1):
-        res = fuzz(["pool"], 150, model, 0, tmp_path)
+        res = fuzz(["pool"], 150, model, 0, artifacts.saver(tmp_path))
         assert res.verdict == "pass", [(v.prop, v.message) for v in res.violations]

@@ -3,14 +3,15 @@
 Run i of configuration c uses seed ``seed * 1_000_003 + c * 10_007 + i``: even
 seeds a uniformly random scheduler, odd seeds PCT (Burckhardt et al., ASPLOS
 2010) of depth 2..4 planned over the scenario's sequential length. Every run is
-checked as replay checks it (poolcheck.replay.check_all: check_execution at the
+checked as replay checks it (properties.checked_run.check_all: check_execution at the
 end, the state invariants after every step).
 
 config: ``{"configs": [{"name", "target", "scenario", "params": {...}}], "seed": 0, "index0": 0,
 "stop": "never" | "first" | "expected", "expected": [ids], "shrink": bool}``.
 ``stop`` ends a configuration at the first violation, or once every
 ``expected`` property was seen (the kill matrix); ``shrink`` shrinks each first
-violation of a property (poolcheck.shrink) so its report fits on a screen.
+violation of a property (properties.scenarios.minimize, the one shrinker, keeping
+that property) so its report fits on a screen.
 budget: ``runs`` per configuration (default 300 on ci, 3000 thorough) and
 ``cpu_seconds`` per configuration (default: no cap).
 """
@@ -30,12 +31,13 @@ from model.variants import resolve
 from poolcheck.engine.checked import checked_properties, order
 from poolcheck.engine.contract import Budget, ConfigRun, EngineResult, Verdict, Violation
 from poolcheck.progress import ProgressSink
-from poolcheck.replay import StateWatch, check_all
-from poolcheck.shrink import shrink
+from properties.checked_run import StateWatch, check_all
+from properties.scenarios import Case, minimize, run_case
 
 __all__ = ["SampleEngine", "DEFAULT_RUNS", "seed_of", "scheduler", "sequential_length"]
 
 DEFAULT_RUNS = {"ci": 300, "thorough": 3000}
+SHRINK_TRIES, SHRINK_RESCHEDULE = 400, 200   # executions the shrinker may try per finding
 
 
 def seed_of(seed: int, config: int, run: int) -> int:
@@ -120,13 +122,15 @@ class SampleEngine:
                                      prop=v.prop, message=v.message, engine="sample", violating_step=v.step,
                                      extra={"found_in": name, "seed": seed})
                     if config.get("shrink"):
-                        sh = shrink(target, w.scenario, params, model, k.schedule, v.prop, seed=seed)
-                        if sh is not None:
-                            cx = from_kernel(sh.kernel, target=target, scenario=str(sh.scenario), params=sh.params,
-                                             variant=variant, prop=v.prop, message=sh.violation.message,
-                                             engine="sample", violating_step=sh.violation.step,
-                                             extra={"found_in": name, "seed": seed,
-                                                    "shrunk_from_steps": sh.steps_before, "shrink_runs": sh.runs})
+                        first = run_case(Case(target, w.scenario, params, tuple(k.schedule)), model, watch=True)
+                        sh = minimize(first, model, SHRINK_TRIES, SHRINK_RESCHEDULE, prop=v.prop, watch=True)
+                        sv = next((x for x in sh.violations if x.prop == v.prop), None)
+                        if sh is not first and sv is not None:
+                            cx = from_kernel(sh.kernel, target=target, scenario=str(sh.case.scenario),
+                                             params=sh.case.params, variant=variant, prop=v.prop, message=sv.message,
+                                             engine="sample", violating_step=sv.step,
+                                             extra={"found_in": name, "seed": seed, "shrunk_from_steps": len(k.trace),
+                                                    "shrink_runs": sh.shrink_runs})
                     found[v.prop] = Violation(v.prop, cx.message, None, cx, name, at, True, {"seed": seed})
                 if stop == "first" and seen_here:
                     break

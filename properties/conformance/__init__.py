@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as _seed
 
 from model.variants.base import Model
-from poolcheck.progress import Progress
 from properties.conformance.differential import Mismatch, compare
 from properties.conformance.driver import DriverError, GoDriver
 from properties.conformance.gosource import GoNotFound, go_env
 from properties.conformance.sequences import OpSeq, sequences
+from properties.sinks import ProgressSink
 
 __all__ = ["ConformResult", "Mismatch", "TARGETS", "run", "DriverError", "GoNotFound", "GoDriver", "check_sequence"]
 
@@ -74,7 +74,7 @@ def check_sequence(seq: OpSeq, driver: GoDriver, model: type[Model] = Model) -> 
 
 
 def _property(target: str, examples: int, seed: int, driver: GoDriver, model: type[Model], res: ConformResult,
-              counts: dict[str, int], total: int, progress: Progress | None,
+              counts: dict[str, int], total: int, progress: ProgressSink | None,
               on_sequence: Callable[[str, int], None] | None) -> Callable[[], None]:
     """The Hypothesis property for one target: compare, count, raise _Found on a mismatch."""
 
@@ -99,7 +99,7 @@ def _property(target: str, examples: int, seed: int, driver: GoDriver, model: ty
     return check
 
 
-def run(examples: int = 200, seed: int = 0, progress: Progress | None = None, model: type[Model] = Model,
+def run(examples: int = 200, seed: int = 0, progress: ProgressSink | None = None, model: type[Model] = Model,
         targets: Sequence[str] = TARGETS, on_sequence: Callable[[str, int], None] | None = None) -> ConformResult:
     """Compare ``examples`` generated sequences per target between ``model`` and Go.
 
