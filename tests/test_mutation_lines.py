@@ -16,6 +16,8 @@ What counts as marked:
 - a reference statement the mutant deletes, if the deletion is where a
   ``# MUTATION:`` comment block stands (a deletion is written as the comment
   followed by a blank line), or if the mutant moved it to a marked line.
+A block must end at its change: one that runs on over unchanged statements
+(which it would excuse from this test) is reported too.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """Mutants of poolChain (poolqueue.go): known bugs the suite must catch.
 
 Each mutant is the reference with ONE change, in a copy of the one Go
-function it changes; the changed line carries ``# MUTATION:``.
+function it changes; the changed lines sit directly under a ``# MUTATION:``
+comment, followed by a blank line (a deletion: the comment, then a blank line
+where the lines were). tests/test_mutation_lines.py checks the copy differs
+from the reference nowhere else.
 """
 
 from __future__ import annotations

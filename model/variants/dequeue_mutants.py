@@ -1,7 +1,10 @@
 """Mutants of poolDequeue (poolqueue.go): known bugs the suite must catch.
 
 Each mutant is the reference with ONE change, in a copy of the one Go
-function it changes; the changed line carries ``# MUTATION:``. ``witness``
+function it changes; the changed lines sit directly under a ``# MUTATION:``
+comment, followed by a blank line (a deletion: the comment, then a blank line
+where the lines were). tests/test_mutation_lines.py checks the copy differs
+from the reference nowhere else. ``witness``
 is where the engines find it (docs/mutants.md has the kill matrix).
 """
 
