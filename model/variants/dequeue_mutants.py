@@ -4,8 +4,8 @@ Each mutant is the reference with ONE change, in a copy of the one Go
 function it changes; the changed lines sit directly under a ``# MUTATION:``
 comment, followed by a blank line (a deletion: the comment, then a blank line
 where the lines were). tests/test_mutation_lines.py checks the copy differs
-from the reference nowhere else. ``witness``
-is where the engines find it (docs/mutants.md has the kill matrix).
+from the reference nowhere else. ``witness`` is where the engines find it
+(docs/mutants.md has the kill matrix).
 """
 
 from __future__ import annotations
