@@ -4,7 +4,8 @@
 whose ``when`` is ``state`` and whose ``targets`` include the world's target
 (properties/catalog.py), each through its check below, so which invariants
 hold in which scenario is said once, in the catalog. Replay and the sample
-engine call it after every scheduling point (poolcheck.replay.StateWatch).
+engine call it after every scheduling point (properties.checked_run.StateWatch), the explorer
+once per distinct memory (proofs/explore/checks.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from properties import catalog
 from properties import invariants as inv
 from properties.invariants import Violation
 
-__all__ = ["STATE_CHECKS", "state_violations"]
+__all__ = ["STATE_CHECKS", "StateCheck", "state_checks_for", "state_violations"]
 
 StateCheck = Callable[[World, Sequence[Any], int], list[Violation]]
 
@@ -59,10 +60,11 @@ def _p11(w: World, mem: Sequence[Any], inflight: int) -> list[Violation]:
 STATE_CHECKS: dict[str, StateCheck] = {"D1": _d1, "D2": _d2, "C5": _c5, "C6": _c6, "P9": _p9, "P11": _p11}
 
 
+def state_checks_for(target: str) -> list[StateCheck]:
+    """The checks of every state property of the catalog whose targets include ``target``, in catalog order."""
+    return [STATE_CHECKS[p.id] for p in catalog.CATALOG if p.when == "state" and target in p.targets]
+
+
 def state_violations(w: World, mem: Sequence[Any], inflight: int) -> list[Violation]:
     """Every state property of the catalog that applies to ``w``'s target, evaluated on ``mem``."""
-    out: list[Violation] = []
-    for p in catalog.CATALOG:
-        if p.when == "state" and w.target in p.targets:
-            out += STATE_CHECKS[p.id](w, mem, inflight)
-    return out
+    return [v for check in state_checks_for(w.target) for v in check(w, mem, inflight)]

@@ -1,8 +1,10 @@
 """The catalog's state and terminal predicates, as the explorer evaluates them.
 
-Nothing here defines a property: the predicates are properties.invariants'
-and properties.checks' (the same code the kernel, replay and Hypothesis
-use). This module only decides which apply to a target and caches them: a
+Nothing here defines a property or decides where one applies: the state
+checks are properties.state_checks' for the catalog's ``state`` properties
+whose ``targets`` include the world's (``state_checks_for``: the same list
+replay and the sample engine evaluate), the terminal ones
+properties.checks.check_final_state. This module only caches them: a
 state predicate depends on the memory alone (and, for D2, on how many
 operations are in flight), and many search states share one memory, so the
 result is kept per (memory id, in-flight count).
@@ -15,9 +17,9 @@ from typing import Any
 
 from model.harness import World
 from model.kernel import OpRecord
-from properties import invariants as inv
 from properties.checks import check_final_state
 from properties.invariants import Violation
+from properties.state_checks import state_checks_for
 
 __all__ = ["StateChecks"]
 
@@ -30,12 +32,13 @@ class StateChecks:
     def __init__(self, world: World) -> None:
         self.world = world
         self.target = world.target
-        self.bits = world.params.dequeue_bits
+        self.checks = state_checks_for(world.target)
         self.cache: dict[int, list[Violation]] = {}
         """(memory id * 64 + in-flight count) -> violations; the search reads it directly."""
 
     def state(self, mem_id: int, mem: Sequence[Any], inflight: int) -> list[Violation]:
-        """D1, D2 (dequeue, and every dequeue of a chain), C5, C6 (chain), P9, P11 (pool)."""
+        """The catalog's state properties for the target (today D1, D2 on a dequeue and on every dequeue of
+        a chain; C5, C6 on a chain; P9, P11 on the pool)."""
         key = mem_id * 64 + min(inflight, 63)
         out = self.cache.get(key)
         if out is None:
@@ -44,25 +47,7 @@ class StateChecks:
         return out
 
     def _compute(self, mem: Sequence[Any], inflight: int) -> list[Violation]:
-        w, bits = self.world, self.bits
-        out: list[Violation] = []
-        if self.target == "dequeue":
-            out += inv.d1_packed_index(mem, w.root, bits)
-            out += inv.d2_slot_ownership(mem, w.root, bits, inflight)
-        elif self.target == "chain":
-            # D2 per dequeue with every in-flight chain operation counted: each owns at most one slot
-            # in the whole chain, so this is sound, if weaker than per dequeue.
-            for d in inv.chain_reachable(mem, w.root):
-                out += inv.d1_packed_index(mem, d, bits)
-                out += inv.d2_slot_ownership(mem, d, bits, inflight)
-            out += inv.c5_growth(mem, w.root, w.params.init_size, w.cfg.limit)
-            out += inv.c6_drop_only_drained(mem, w.root, bits)
-        else:
-            assert w.rt is not None
-            for p in w.pools:
-                out += inv.p9_victim_empty_mark(mem, p, bits)
-                out += inv.p11_registry(mem, p, w.rt)
-        return out
+        return [v for check in self.checks for v in check(self.world, mem, inflight)]
 
     def terminal(self, mem: Sequence[Any], hist: Sequence[tuple[int, int, str, Any, Any, int]]) -> list[Violation]:
         """properties.checks.check_final_state on the final memory and the history.
