@@ -285,7 +285,7 @@ class Campaign:
 
 # -- from an engine's result to a stage's result ------------------------------------------------------------
 def checked_by_execution(target: str) -> list[str]:
-    """The property ids a checked execution (poolcheck.replay.check_all) can report for ``target``."""
+    """The property ids a checked execution (properties.checked_run.check_all) can report for ``target``."""
     return checked_properties(target)
 
 

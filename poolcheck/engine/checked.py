@@ -18,5 +18,5 @@ def order(pid: str) -> int:
 
 
 def checked_properties(target: str) -> list[str]:
-    """The property ids a checked execution (poolcheck.replay.check_all) can report for ``target``."""
+    """The property ids a checked execution (properties.checked_run.check_all) can report for ``target``."""
     return catalog.checked_by_execution(target)
