@@ -3,8 +3,10 @@ the explorer's limits, incomplete cells and campaigns, and the messages people r
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -371,9 +373,7 @@ def test_progress_without_a_terminal_is_one_line_per_stage_and_per_10s(monkeypat
 
 # -- the README's promises about options ----------------------------------------------------------------------
 def test_every_command_takes_variant_json_out_as_the_readme_says() -> None:
-    from poolcheck.cli import build_parser
-    sub = next(a for a in build_parser()._actions if a.dest == "command")
-    opts = {name: {o for a in p._actions for o in a.option_strings} for name, p in sub.choices.items()}  # type: ignore[attr-defined]
+    opts = {name: {o for a in p._actions for o in a.option_strings} for name, p in _parsers().items()}
     no_variant, no_out = {"variants", "study", "cluster"}, {"bench", "cluster"}
     for name, o in opts.items():
         assert "--json" in o, name
@@ -381,6 +381,84 @@ def test_every_command_takes_variant_json_out_as_the_readme_says() -> None:
         assert ("--out" in o) == (name not in no_out), name
     readme = (ROOT / "README.md").read_text()
     assert "`variants`, `study` and `cluster` take none" in readme and "`bench` and `cluster` write no files" in readme
+
+
+
+def _readme_commands() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text[text.index("## Commands"):text.index("\n## ", text.index("## Commands") + 1)]
+
+
+def _parsers() -> dict[str, argparse.ArgumentParser]:
+    from poolcheck.cli import build_parser
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert isinstance(sub.choices, dict)
+    return sub.choices
+
+
+def _option(p: argparse.ArgumentParser, opt: str) -> argparse.Action | None:
+    return next((a for a in p._actions if opt in a.option_strings), None)
+
+
+def test_every_option_the_readme_commands_section_names_exists() -> None:
+    """Each `poolcheck X ...` of the Commands section: X is a command, each --opt is X's, each `a|b` value is a
+    choice of the option (or positional) it follows; each `--opt` with "(default N" in X's table row has default N."""
+    section, parsers = _readme_commands(), _parsers()
+    spans = [s.replace("\\|", "|") for s in re.findall(r"`(poolcheck [^`]+)`", section)]
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `poolcheck (\w+).*$", section, re.M)}
+    assert set(rows) == set(parsers), "every command has one row in the table, and every row is a command"
+    checked = 0
+    for span in spans:
+        words = span.split()
+        p = parsers[words[1]]
+        for i, w in enumerate(words[2:], 2):
+            w = w.strip("[]")
+            if w.startswith("--"):
+                assert _option(p, w) is not None, f"README: `{span}`: poolcheck {words[1]} has no {w}"
+                checked += 1
+            elif "|" in w:
+                prev = words[i - 1].strip("[]")
+                a = _option(p, prev) if prev.startswith("--") else next(
+                    x for x in p._actions if not x.option_strings and x.dest != "help")
+                assert a is not None, span
+                # the values must be the choices argparse enforces, or (a positional checked by the command) the
+                # ones its --help names
+                known = set(a.choices) if a.choices else set(re.findall(r"\w+", a.help or ""))
+                assert set(w.split("|")) <= known, (span, known)
+                checked += 1
+    for name, row in rows.items():
+        for opt, default in re.findall(r"`(--[a-z-]+)`[^|]*?\(default ([0-9,]+)", row):
+            a = _option(parsers[name], opt)
+            assert a is not None and a.default == int(default.replace(",", "")), (name, opt)
+            checked += 1
+    assert checked >= 12
+
+
+def test_the_readme_sentences_on_variant_json_and_out_are_true() -> None:
+    """The prose above the table, parsed: who takes --variant once, repeatedly or not at all; --json everywhere;
+    --out everywhere but the commands it names, default reports/ (replay: none, it writes only when given one)."""
+    section, parsers = _readme_commands(), _parsers()
+    flat = " ".join(section.split())
+
+    def names(before: str) -> set[str]:
+        m = re.search(r"((?:`\w+`(?:, | and ))*`\w+`) " + re.escape(before), flat)
+        assert m, before
+        return set(re.findall(r"`(\w+)`", m.group(1)))
+
+    once, none = names("take one;"), names("take none (they list")
+    repeated = names("takes it repeatedly (one campaign") | names("takes it repeatedly to add")
+    no_out = names("write no files and take none")
+    assert once | none | repeated == set(parsers) and not (once & none) and not (repeated & (once | none))
+    for name, p in parsers.items():
+        variant, out = _option(p, "--variant"), _option(p, "--out")
+        assert _option(p, "--json") is not None, name
+        assert (variant is None) == (name in none), name
+        if variant is not None:
+            assert isinstance(variant, argparse._AppendAction) == (name in repeated), name
+        assert (out is None) == (name in no_out), name
+        if out is not None:
+            assert (out.default and Path(out.default)) == (None if name == "replay" else Path("reports")), name
+    assert "`replay` writes only when given `--out`" in flat
 
 
 def test_mutants_takes_your_own_mutant_by_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

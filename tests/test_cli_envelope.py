@@ -49,11 +49,31 @@ CASES: list[tuple[list[str], str]] = [
 ]
 
 
+def _readme_keys() -> dict[str, set[str]]:
+    """The README's Commands table: per command, the JSON keys it names (outside parentheses, which describe
+    nested keys)."""
+    text = (ROOT / "README.md").read_text()
+    keys: dict[str, set[str]] = {}
+    for row in re.findall(r"^\| `poolcheck .*$", text, re.M):
+        cells = re.split(r"(?<!\\)\|", row)
+        col = cells[3]
+        while re.search(r"\([^()]*\)", col):
+            col = re.sub(r"\([^()]*\)", "", col)
+        keys[cells[1].split()[1].strip("`")] = set(re.findall(r"`(\w+)`", col))
+    return keys
+
+
+# The first case of each command is its plain form, the one the README's table describes.
+PLAIN = {id(argv) for argv in {a[0]: a for a, _ in reversed(CASES)}.values()}
+
+
 @pytest.mark.parametrize(("argv", "verdict"), CASES, ids=[" ".join(a[:3]) for a, _ in CASES])
 def test_every_command_prints_the_envelope(argv: list[str], verdict: str, tmp_path: Path) -> None:
     rc, d = _json([str(tmp_path / "out") if a == "OUT" else a for a in argv])
     assert d["tool"] == "poolcheck" and d["command"] == argv[0]
     assert d["verdict"] == verdict and d["exit_status"] == rc == {"pass": 0, "fail": 1}[verdict]
+    if id(argv) in PLAIN:  # and the keys the README promises for this command
+        assert _readme_keys()[argv[0]] <= set(d), (_readme_keys()[argv[0]] - set(d))
 
 
 def test_the_cases_cover_every_command() -> None:
