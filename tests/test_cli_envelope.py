@@ -9,6 +9,7 @@ subprocess (so the exit status and stdout are the process's own).
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -131,3 +132,14 @@ def test_replay_console_trace_and_report_name_the_same_race(tmp_path: Path) -> N
     assert m and report, out
     assert (m.group(2), int(m.group(1))) == ("d1.vals[0]", reg["violating_step"])
     assert _race_in_folder(Path(report.group(1)).parent) == (m.group(2), int(m.group(1)))
+
+
+def test_what_the_readme_says_writes_nothing_writes_nothing(tmp_path: Path) -> None:
+    """README: `replay` writes only when given --out, `variants` accepts --out and writes nothing, `bench` writes
+    no files. Run in an empty folder: nothing appears in it (nor in the --out given to variants)."""
+    (tmp_path / "t.json").write_text((ROOT / D7).read_text())
+    for argv, rc in ((["variants", "--out", "v"], 0), (["replay", "t.json"], 1), (["bench", "--only", "E1"], 0)):
+        p = subprocess.run([sys.executable, "-m", "poolcheck", *argv], capture_output=True, text=True, cwd=tmp_path,
+                           timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert p.returncode == rc, p.stderr
+        assert sorted(f.name for f in tmp_path.iterdir()) == ["t.json"], argv
