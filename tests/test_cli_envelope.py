@@ -68,7 +68,11 @@ def _readme_keys() -> dict[str, set[str]]:
 PLAIN = {id(argv) for argv in {a[0]: a for a, _ in reversed(CASES)}.values()}
 
 
-@pytest.mark.parametrize(("argv", "verdict"), CASES, ids=[" ".join(a[:3]) for a, _ in CASES])
+SLOW = {"verify", "study"}  # 15-20 s each under load: their cases run in the slow tier (-m slow)
+
+
+@pytest.mark.parametrize(("argv", "verdict"), [
+    pytest.param(a, v, id=" ".join(a[:3]), marks=[pytest.mark.slow] if a[0] in SLOW else []) for a, v in CASES])
 def test_every_command_prints_the_envelope(argv: list[str], verdict: str, tmp_path: Path) -> None:
     rc, d = _json([str(tmp_path / "out") if a == "OUT" else a for a in argv])
     assert d["tool"] == "poolcheck" and d["command"] == argv[0]
