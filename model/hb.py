@@ -33,7 +33,7 @@ before its release, as ThreadSanitizer does).
 Benign races. ``BENIGN_RACES`` lists the formal races of Go's own code that
 the suite accepts, each keyed by the two Go statements and argued there; a
 race between exactly those two statements goes to ``HBTracker.benign``, not
-to ``races``. proofs/explore_search.py consults the same table.
+to ``races``. proofs/explore/search.py consults the same table.
 """
 
 from __future__ import annotations

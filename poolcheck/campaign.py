@@ -284,10 +284,8 @@ class Campaign:
 
 
 # -- from an engine's result to a stage's result ------------------------------------------------------------
-def checked_by_execution(target: str) -> list[str]:
-    """The property ids a checked execution (properties.checked_run.check_all) can report for ``target``."""
-    return checked_properties(target)
-
+# checked_by_execution (re-exported): the property ids a checked execution can report for a target, from the catalog.
+checked_by_execution = checked_properties
 
 def _config_name(target: str, scenario: str, params: Params) -> str:
     d = Params()
