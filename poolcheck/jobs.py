@@ -126,6 +126,18 @@ def _order(jobs: Sequence[Job]) -> list[int]:
     return sorted(range(len(jobs)), key=lambda i: (-jobs[i].cost, i))
 
 
+def _collect(jobs: Sequence[Job], finished: Iterator[tuple[int, tuple[bool, Any]]], on_done: Done | None) -> list[Any]:
+    """Results in submission order from (index, outcome) pairs in completion order; the first failure raises."""
+    results: list[Any] = [None] * len(jobs)
+    for n, (i, (ok, res)) in enumerate(finished, 1):
+        if not ok:
+            _raise(jobs[i], res)
+        results[i] = res
+        if on_done is not None:
+            on_done(jobs[i], n, len(jobs))
+    return results
+
+
 class Inline:
     """In this process, one job after the other: today's behaviour, and the one to debug with."""
 
@@ -166,16 +178,7 @@ class Processes:
         try:
             for i in _order(jobs):
                 futures[self._pool.submit(_run_keyed, jobs[i].fn, jobs[i].kwargs)] = i
-            results: list[Any] = [None] * len(jobs)
-            for n, fut in enumerate(cf.as_completed(futures), 1):
-                i = futures[fut]
-                ok, res = fut.result()
-                if not ok:
-                    _raise(jobs[i], res)
-                results[i] = res
-                if on_done is not None:
-                    on_done(jobs[i], n, len(jobs))
-            return results
+            return _collect(jobs, ((futures[f], f.result()) for f in cf.as_completed(futures)), on_done)
         except BaseException:
             self.close(kill=True)
             raise
@@ -210,22 +213,13 @@ class DaskExecutor:
         futs = [self._client.submit(_run_keyed, jobs[i].fn, jobs[i].kwargs, key=f"poolcheck-{time.time_ns()}-{i}",
                                     pure=False) for i in order]
         where = {f.key: i for f, i in zip(futs, order)}
-        results: list[Any] = [None] * len(jobs)
         try:
             with self._client.as_current():  # as_completed looks its client up; ours is not the default one
                 done = self._as_completed(futs)
-            for n, fut in enumerate(done, 1):
-                i = where[fut.key]
-                ok, res = fut.result()
-                if not ok:
-                    _raise(jobs[i], res)
-                results[i] = res
-                if on_done is not None:
-                    on_done(jobs[i], n, len(jobs))
+            return _collect(jobs, ((where[f.key], f.result()) for f in done), on_done)
         except BaseException:
             self._client.cancel(futs)
             raise
-        return results
 
     def close(self) -> None:
         self._client.close()
