@@ -124,3 +124,16 @@ def test_crosshair_budget_is_cpu_seconds_and_says_so_when_spent() -> None:
     tiny = dataclasses.replace(prove.BUDGETS["ci"], crosshair_seconds=1)
     r = prove._crosshair_row(tiny)
     assert r.result == "unknown" and "CPU budget of 1s" in r.detail and "crosshair_seconds" in r.detail
+
+
+def test_a_variant_whose_invariant_differs_gets_n_a_induction_not_unknown() -> None:
+    """full-check-off-by-one is equivalent, but the reference's invariant (I9) is not inductive for it: that row
+    does not apply to the variant (n/a, with the counterexample to induction), the bounded rows decide; an unknown
+    here made every verify exit 3 on the mutants stage."""
+    from model.variants import resolve
+
+    rows = run_all(only="induction-T1,bmc-T1-empty", model=resolve("full-check-off-by-one"))
+    got = {r.name: r.result for r in rows}
+    assert got == {"induction-T1": "n/a", "bmc-T1-empty": "proved"}
+    ind = next(r for r in rows if r.name == "induction-T1")
+    assert "not inductive for this variant" in ind.detail and "counterexample to induction" in ind.detail

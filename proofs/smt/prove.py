@@ -353,7 +353,10 @@ def _induction_row(name: str, model: type[Model], enc: str | None, why: str, bud
         extra[f"size{n}"] = {"status": r.status, "seconds": round(r.seconds, 2), "failed": r.failed,
                              "vacuous": r.vacuous, "rlimit": bud.induction_rlimit[n], "rlimit_used": used}
         if r.status != "proved":
-            status = "unknown"
+            # On a variant, a counterexample to induction (not a spent budget) says only that the reference's
+            # invariant is not this variant's: the row does not apply (n/a, said so), the bounded rows decide.
+            # On the reference it stays unknown: the reference's own invariant must be inductive.
+            status = "n/a" if enc != "reference" and r.cti else "unknown"
             parts.append(r.message + (f"; counterexample to induction: {r.cti}" if r.cti else ""))
             break
     detail = "; ".join(parts)
