@@ -25,7 +25,7 @@ from typing import Any
 from properties.conformance.gocode import GO_MOD, MAIN_GO, RACE_OFF_GO, RACE_ON_GO, rewrite_package
 from properties.conformance.gosource import GoEnv, go_env, go_subprocess_env, sync_source
 
-__all__ = ["DriverError", "cache_dir", "build_driver", "GoDriver", "DRIVER_ENV"]
+__all__ = ["DriverError", "cache_dir", "build_driver", "GoDriver", "DRIVER_ENV", "close_process"]
 
 # The environment the driver runs in: one P, GC off (the driver also sets
 # both itself, so a stray environment cannot undo it).
@@ -34,6 +34,22 @@ DRIVER_ENV = {"GOMAXPROCS": "1", "GOGC": "off", "GOMEMLIMIT": "off", "GODEBUG": 
 _BATCH = 256  # commands written before reading their answers (stays far below a pipe buffer)
 _lock = threading.Lock()
 
+
+
+def close_process(p: subprocess.Popen[str]) -> None:
+    """End a long-lived Go driver: close its stdin (it exits at EOF), kill it if it has not within 10 s, close
+    its pipes. Shared by the sequential driver and the schedule replayer (goreplay.GoReplayer)."""
+    if p.poll() is None:
+        try:
+            if p.stdin:
+                p.stdin.close()
+            p.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            p.kill()
+            p.wait()
+    for f in (p.stdout, p.stderr):
+        if f:
+            f.close()
 
 class DriverError(RuntimeError):
     """The driver could not be built, or it died or answered nonsense."""
@@ -120,18 +136,7 @@ class GoDriver:
         self.close()
 
     def close(self) -> None:
-        p = self.proc
-        if p.poll() is None:
-            try:
-                if p.stdin:
-                    p.stdin.close()
-                p.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                p.kill()
-                p.wait()
-        for f in (p.stdout, p.stderr):
-            if f:
-                f.close()
+        close_process(self.proc)
 
     def _died(self, what: str) -> DriverError:
         err = ""

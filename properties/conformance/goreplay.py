@@ -39,7 +39,7 @@ from model.harness import build
 from model.kernel import Kernel, ScheduleError
 from model.params import Params
 from model.variants.base import Model
-from properties.conformance.driver import DriverError, cache_dir
+from properties.conformance.driver import DriverError, cache_dir, close_process
 from properties.conformance.goreplay_go import GO_MOD_DRIVER, GO_MOD_REWRITER, REWRITER_GO, SCHED_GO
 from properties.conformance.gosource import GoEnv, go_env, go_subprocess_env, sync_source
 
@@ -267,18 +267,7 @@ class GoReplayer:
         self.close()
 
     def close(self) -> None:
-        p = self.proc
-        if p.poll() is None:
-            try:
-                if p.stdin:
-                    p.stdin.close()
-                p.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                p.kill()
-                p.wait()
-        for f in (p.stdout, p.stderr):
-            if f:
-                f.close()
+        close_process(self.proc)
 
     def request(self, target: str, scenario: Sequence[Sequence[str]], tokens: dict[tuple[int, int], Any],
                 params: Params, schedule: Sequence[int], limit: int | None = None) -> dict[str, Any]:
