@@ -40,7 +40,27 @@ from model.kernel import Kernel, ScheduleError
 from model.params import Params
 from model.variants.base import Model
 from properties.conformance.driver import DriverError, cache_dir, close_process
-from properties.conformance.goreplay_go import GO_MOD_DRIVER, GO_MOD_REWRITER, REWRITER_GO, SCHED_GO
+from properties.conformance.goreplay_go import (
+    DRIVER_MODULE,
+    GO_MOD_DRIVER,
+    GO_MOD_REWRITER,
+    RACE_GO,
+    REWRITER_GO,
+    RTATOMIC_GO,
+    SCHED_GO,
+)
+from properties.conformance.goreplay_hooks import (
+    BY_LABEL,
+    DRIVER_HOOK_NAMES,
+    ENTRY_IDS,
+    HOOKS,
+    LABEL_OF,
+    POOL_HOOKS,
+    QUEUE_HOOKS,
+    SHARED_ACCESSES,
+    Hook,
+    layer_labels,
+)
 from properties.conformance.gosource import GoEnv, go_env, go_subprocess_env, sync_source
 
 __all__ = ["Hook", "HOOKS", "SHARED_ACCESSES", "NotReplayable", "GoRun", "ReplayMismatch", "Comparison",
@@ -48,63 +68,10 @@ __all__ = ["Hook", "HOOKS", "SHARED_ACCESSES", "NotReplayable", "GoRun", "Replay
            "DEAD", "model_steps", "compare_runs"]
 
 
-@dataclass(frozen=True)
-class Hook:
-    """One scheduling point in Go: ``stmt`` inside ``func`` (``recv.name``), the model's ``label``."""
-
-    id: int
-    func: str
-    stmt: str
-    ptr: bool = False        # the value is a *poolChainElt (compared by identity)
-    optional: bool = False   # only a mutant's source has it
-    entry: bool = False      # not a shared access: an operation's first statement, a scheduling point in the model
-
-    @property
-    def label(self) -> str:
-        return f"poolqueue.go:{self.func.split('.')[-1]}: {self.stmt}"
-
-
-_PD, _PC = "poolDequeue", "poolChain"
-_H: list[tuple[str, str, bool, bool, bool]] = [
-    (f"{_PD}.pushHead", "ptrs := d.headTail.Load()", False, False, False),
-    (f"{_PD}.pushHead", "typ := atomic.LoadPointer(&slot.typ)", False, False, False),
-    (f"{_PD}.pushHead", "*(*any)(unsafe.Pointer(slot)) = val", False, False, False),
-    (f"{_PD}.pushHead", "d.headTail.Add(1 << dequeueBits)", False, False, False),
-    (f"{_PD}.popHead", "ptrs := d.headTail.Load()", False, False, False),
-    (f"{_PD}.popHead", "d.headTail.CompareAndSwap(ptrs, ptrs2)", False, False, False),
-    (f"{_PD}.popHead", "val := *(*any)(unsafe.Pointer(slot))", False, False, False),
-    (f"{_PD}.popHead", "*slot = eface{}", False, False, False),
-    (f"{_PD}.popTail", "ptrs := d.headTail.Load()", False, False, False),
-    (f"{_PD}.popTail", "d.headTail.CompareAndSwap(ptrs, ptrs2)", False, False, False),
-    (f"{_PD}.popTail", "val := *(*any)(unsafe.Pointer(slot))", False, False, False),
-    (f"{_PD}.popTail", "slot.val = nil", False, False, False),
-    (f"{_PD}.popTail", "atomic.StorePointer(&slot.typ, nil)", False, False, False),
-    (f"{_PC}.pushHead", "c.tail.Store(d)", True, False, False),
-    (f"{_PC}.pushHead", "d2.prev.Store(d)", True, False, False),
-    (f"{_PC}.pushHead", "d.next.Store(d2)", True, False, False),
-    (f"{_PC}.popHead", "d = d.prev.Load()", True, False, False),
-    (f"{_PC}.popTail", "d := c.tail.Load()", True, False, False),
-    (f"{_PC}.popTail", "d2 := d.next.Load()", True, False, False),
-    (f"{_PC}.popTail", "c.tail.CompareAndSwap(d, d2)", True, False, False),
-    (f"{_PC}.popTail", "d2.prev.Store(nil)", True, False, False),
-    # The model starts every operation at a scheduling point; the chain's
-    # pushHead and popHead begin with the producer-private read of c.head.
-    (f"{_PC}.pushHead", "d := c.head", True, False, True),
-    (f"{_PC}.popHead", "d := c.head", True, False, True),
-    # Statements only the Go mutants have (gomutants.py; the model mutants' labels).
-    (f"{_PD}.popHead", "d.headTail.Store(ptrs2)", False, True, False),
-    (f"{_PD}.pushHead", "typ := slot.typ", False, True, False),
-    (f"{_PC}.popTail", "c.tail.Store(d2)", True, True, False),
-]
-HOOKS: tuple[Hook, ...] = tuple(Hook(i, f, s, p, o, e) for i, (f, s, p, o, e) in enumerate(_H))
-SHARED_ACCESSES: tuple[Hook, ...] = tuple(h for h in HOOKS if not h.optional and not h.entry)  # the 21
-_BY_LABEL: dict[str, Hook] = {}
-for _h in HOOKS:
-    _BY_LABEL.setdefault(_h.label, _h)
-# A label names a statement within a function name; the chain and the
-# dequeue share no statement text, so the label decides the hook.
-_LABEL_OF: dict[int, str] = {h.id: h.label for h in HOOKS}
 _CONSTS = {"initSize": "pcInitSize", "dequeueLimit": "pcDequeueLimit"}
+# pool.go's imports a main package cannot have, and its runtime call, pointed at the driver's stand-ins.
+_IMPORTS = {"internal/race": f"{DRIVER_MODULE}/race", "internal/runtime/atomic": f"{DRIVER_MODULE}/rtatomic"}
+_CALLS = {"runtime.GOMAXPROCS": "pcGOMAXPROCS"}
 
 # Go mutants that keep an access whose value they no longer use, where the
 # model's mutant drops it: the access cannot change any outcome, so it is not
@@ -122,11 +89,11 @@ class NotReplayable(ValueError):
 
 def replayable(target: str, params: Params) -> str | None:
     """Why ``params`` cannot be replayed on Go's code, or None if it can."""
-    if target not in ("dequeue", "chain"):
-        return f"the {target} layer is not replayed step by step (docs/conformance.md, Pool layer)"
+    if target not in ("dequeue", "chain", "pool"):
+        return f"unknown target {target!r}"
     if params.dequeue_bits != 32:
         return f"dequeue_bits={params.dequeue_bits}: Go's dequeueBits is the constant 32 of the packed index"
-    if target == "chain" and params.start_index != 0:
+    if target != "dequeue" and params.start_index != 0:
         return "a chain's dequeues start at index 0 in Go (start_index must be 0)"
     return None
 
@@ -162,6 +129,7 @@ def _go_build(env: GoEnv, files: dict[str, str], binary: Path, what: str) -> Pat
         with tempfile.TemporaryDirectory(prefix="poolcheck-goreplay-") as tmp:
             d = Path(tmp)
             for name, text in files.items():
+                (d / name).parent.mkdir(parents=True, exist_ok=True)
                 (d / name).write_text(text)
             out = d / "bin"
             try:
@@ -183,47 +151,71 @@ def _rewriter(env: GoEnv) -> Path:
                      _cache_root() / f"goreplay-rewriter-{env.version}-{key}", "goreplay rewriter")
 
 
-def _hook_spec(strict: bool = True) -> str:
-    """The rewriter's table. A mutant's source may lack statements (it removed them): ``strict=False``."""
-    return json.dumps({"hooks": [{"id": h.id, "func": h.func, "stmt": h.stmt, "optional": h.optional or not strict}
-                                 for h in HOOKS], "consts": _CONSTS})
+def _hook_spec(file: str, strict: bool = True) -> str:
+    """The rewriter's table for ``file``. A mutant's source may lack statements (it removed them): ``strict=False``."""
+    hooks = [{"id": h.id, "func": h.func, "stmt": h.match or h.stmt, "optional": h.optional or not strict,
+              "void": h.void, "read_id": h.read_id}
+             for h in HOOKS if h.file == file and not h.split_read]
+    spec: dict[str, Any] = {"hooks": hooks, "consts": _CONSTS if file == "poolqueue.go" else {}}
+    if file == "pool.go":
+        spec.update(imports=_IMPORTS, calls=_CALLS, drop_bodiless=True)
+    return json.dumps(spec)
 
 
-def instrumented_source(src: str | None = None, env: GoEnv | None = None, strict: bool = True) -> str:
-    """``src`` (default: the installed poolqueue.go) with every hook inserted; DriverError if one is missing."""
+def instrumented_source(src: str | None = None, env: GoEnv | None = None, strict: bool = True,
+                        file: str = "poolqueue.go") -> str:
+    """``src`` (default: the installed ``file``, poolqueue.go or pool.go) with every hook inserted; DriverError
+    if one is missing."""
     env = env or go_env()
-    text = src if src is not None else sync_source("poolqueue.go", env)
+    text = src if src is not None else sync_source(file, env)
     rw = _rewriter(env)
     with tempfile.TemporaryDirectory(prefix="poolcheck-rewrite-") as tmp:
         d = Path(tmp)
-        (d / "poolqueue.go").write_text(text)
-        (d / "hooks.json").write_text(_hook_spec(strict))
-        p = subprocess.run([str(rw), str(d / "poolqueue.go"), str(d / "hooks.json"), str(d / "out.go")],
+        (d / file).write_text(text)
+        (d / "hooks.json").write_text(_hook_spec(file, strict))
+        p = subprocess.run([str(rw), str(d / file), str(d / "hooks.json"), str(d / "out.go")],
                            capture_output=True, text=True, timeout=120)
         if p.returncode != 0:
-            raise DriverError(f"instrumenting poolqueue.go ({env.version}) failed: {p.stderr.strip()}\n"
-                              "If the installed poolqueue.go changed shape, update HOOKS in "
-                              "properties/conformance/goreplay.py")
+            raise DriverError(f"instrumenting {file} ({env.version}) failed: {p.stderr.strip()}\n"
+                              f"If the installed {file} changed shape, update its hooks in "
+                              "properties/conformance/goreplay_hooks.py")
         return (d / "out.go").read_text()
 
 
+def _hooks_go() -> str:
+    """The driver's table of hooks: each value's kind, each step's condition, the driver's own steps' ids."""
+    kinds = ", ".join(f'{h.id}: "{h.kind}"' for h in HOOKS if h.kind)
+    syncs = ", ".join(f'{h.id}: "{h.sync}"' for h in HOOKS if h.sync)
+    consts = "\n".join(f"\t{name} = {hid}" for name, hid in DRIVER_HOOK_NAMES.items())
+    return (f"// Generated from properties/conformance/goreplay_hooks.py.\npackage main\n\nconst (\n{consts}\n)\n\n"
+            f"var hookKind = map[int]string{{{kinds}}}\n\nvar hookSync = map[int]string{{{syncs}}}\n")
+
+
+_FILES = {"sync/poolqueue.go": "poolqueue.go", "sync/pool.go": "pool.go"}
+
+
 def build_replay_driver(mutant: str | None = None, env: GoEnv | None = None) -> Path:
-    """The scheduling driver for the installed poolqueue.go, or for Go mutant ``mutant`` (gomutants.py)."""
+    """The scheduling driver for the installed poolqueue.go and pool.go, or with Go mutant ``mutant``
+    (gomutants.py) in place of the file it changes."""
     env = env or go_env()
-    if mutant is None:
-        src = sync_source("poolqueue.go", env)
-    else:
+    srcs = {name: sync_source(name, env) for name in _FILES.values()}
+    if mutant is not None:
         from properties.conformance.gomutants import GO_MUTANTS, mutated_source
-        if mutant not in GO_MUTANTS or GO_MUTANTS[mutant].file != "sync/poolqueue.go":
-            raise NotReplayable(f"{mutant!r} is not a Go mutant of poolqueue.go")
-        _, src = mutated_source(mutant, env)
-    key = _sha(env.version, env.goroot, env.goos, env.goarch, src, SCHED_GO, GO_MOD_DRIVER, REWRITER_GO, _hook_spec())
+        if mutant not in GO_MUTANTS or GO_MUTANTS[mutant].file not in _FILES:
+            raise NotReplayable(f"{mutant!r} is not a Go mutant of poolqueue.go or pool.go")
+        _, srcs[_FILES[GO_MUTANTS[mutant].file]] = mutated_source(mutant, env)
+    hooks_go = _hooks_go()
+    key = _sha(env.version, env.goroot, env.goos, env.goarch, *srcs.values(), SCHED_GO, GO_MOD_DRIVER, REWRITER_GO,
+               RACE_GO, RTATOMIC_GO, hooks_go, *(_hook_spec(f) for f in srcs))
     binary = _cache_root() / f"goreplay-driver-{env.version}-{key}"
     if binary.is_file():
         return binary
-    inst = instrumented_source(src, env, strict=mutant is None)
-    return _go_build(env, {"go.mod": GO_MOD_DRIVER, "main.go": SCHED_GO, "poolqueue.go": inst}, binary,
-                     "goreplay driver" + (f" for {mutant}" if mutant else ""))
+    files = {"go.mod": GO_MOD_DRIVER, "main.go": SCHED_GO, "hooks.go": hooks_go, "race/race.go": RACE_GO,
+             "rtatomic/rtatomic.go": RTATOMIC_GO}
+    for name, text in srcs.items():
+        changed = mutant is not None and _FILES[GO_MUTANTS[mutant].file] == name
+        files[name] = instrumented_source(text, env, strict=not changed, file=name)
+    return _go_build(env, files, binary, "goreplay driver" + (f" for {mutant}" if mutant else ""))
 
 
 # -- running Go --------------------------------------------------------------
@@ -243,7 +235,10 @@ def _ops(world_threads: Sequence[Sequence[str]], tokens: dict[tuple[int, int], A
     for tid, ops in enumerate(world_threads):
         row: list[dict[str, Any]] = []
         for j, w in enumerate(ops):
-            row.append({"op": "push" if w.startswith("push") else w, "v": tokens.get((tid, j))})
+            if w.startswith("procs="):
+                row.append({"op": "procs", "v": int(w.split("=")[1])})
+            else:
+                row.append({"op": "push" if w.startswith("push") else w, "v": tokens.get((tid, j))})
         out.append(row)
     return out
 
@@ -274,10 +269,13 @@ class GoReplayer:
         why = replayable(target, params)
         if why:
             raise NotReplayable(why)
+        skip = [h.id for h in HOOKS if h.label in DEAD.get(self.mutant or "", ())]
+        if target == "pool":
+            skip += ENTRY_IDS  # a chain operation inside Put or Get starts within the step before it
         return {"target": target, "size": params.size, "start": params.start_index, "init_size": params.init_size,
-                "limit": limit if limit is not None else params.limit, "threads": _ops(scenario, tokens),
-                "schedule": list(schedule),
-                "skip": [h.id for h in HOOKS if h.label in DEAD.get(self.mutant or "", ())]}
+                "limit": limit if limit is not None else params.limit, "gomaxprocs": params.gomaxprocs,
+                "with_new": params.with_new, "threads": _ops(scenario, tokens), "schedule": list(schedule),
+                "skip": skip}
 
     def run_many(self, requests: Sequence[dict[str, Any]]) -> list[GoRun]:
         """Send ``requests`` (pipelined) and return one GoRun per request."""
@@ -295,7 +293,7 @@ class GoReplayer:
                 if not line:
                     raise self._died("died")
                 d = json.loads(line)
-                steps = [(int(t), _LABEL_OF[int(h)], v) for t, h, v in d.get("steps") or []]
+                steps = [(int(t), LABEL_OF[int(h)], v) for t, h, v in d.get("steps") or []]
                 out.append(GoRun(steps, d.get("results") or [], d.get("schedule") or [], d.get("error") or ""))
             self.runs += len(chunk)
         return out
@@ -326,12 +324,12 @@ def _model_value(v: Any) -> Any:
     return v
 
 
-def model_steps(k: Kernel) -> list[tuple[int, str, Any]]:
+def model_steps(k: Kernel, target: str) -> list[tuple[int, str, Any]]:
     """The model's hooked steps as (thread, label, value) in the Go driver's terms."""
     out: list[tuple[int, str, Any]] = []
+    labels = layer_labels(target)
     for s in k.trace:
-        h = _BY_LABEL.get(s.label)
-        if h is None:
+        if s.label not in labels:
             continue
         if s.kind == "CompareAndSwap":
             old, new = s.value
@@ -342,7 +340,7 @@ def model_steps(k: Kernel) -> list[tuple[int, str, Any]]:
 
 
 def _canon(steps: list[tuple[int, str, Any]]) -> list[tuple[int, str, Any]]:
-    """Chain pointers renamed d1, d2, ... in order of first appearance (addresses never agree, identities must)."""
+    """Pointers (chain elements, local arrays, pools) renamed d1, d2, ... in order of first appearance (addresses never agree, identities must)."""
     names: dict[Any, str] = {}
 
     def name(p: Any) -> Any:
@@ -355,7 +353,10 @@ def _canon(steps: list[tuple[int, str, Any]]) -> list[tuple[int, str, Any]]:
 
     out = []
     for t, label, v in steps:
-        if _BY_LABEL[label].ptr:
+        h = BY_LABEL[label]
+        if h.kind == "ptrs":
+            v = [name(x) for x in v] if isinstance(v, list) else v
+        elif h.by_identity:
             v = [name(v[0]), name(v[1]), v[2]] if isinstance(v, list) and len(v) == 3 else name(v)
         out.append((t, label, v))
     return out
@@ -411,7 +412,7 @@ class Comparison:
 
 
 def compare_runs(target: str, scenario: str, params: Params, k: Kernel, nthreads: int, go: GoRun) -> Comparison:
-    ms, gs = _canon(model_steps(k)), _canon(go.steps)
+    ms, gs = _canon(model_steps(k, target)), _canon(go.steps)
     mr = model_results(k, nthreads)
     sched = list(k.schedule)
 

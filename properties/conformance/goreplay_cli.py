@@ -75,8 +75,8 @@ def go_replay(cx: Counterexample) -> GoReplayReport:
     # The model's violating step (an index into its whole trace) as an index into the hooked steps Go reports.
     go_step = None
     if cx.violating_step is not None and c.kernel is not None:
-        from properties.conformance.goreplay import HOOKS
-        hooked = {h.label for h in HOOKS}
+        from properties.conformance.goreplay_hooks import layer_labels
+        hooked = layer_labels(cx.target)
         go_step = sum(1 for st in c.kernel.trace[:cx.violating_step + 1] if st.label in hooked) - 1
     go_steps = [{"index": i, "thread": t, "go": label, "value": v} for i, (t, label, v) in enumerate(c.go_steps)]
     data = {"scenario": cx.scenario, "property": cx.prop, "variant": cx.variant, "go_code": mutant or "reference",

@@ -27,14 +27,16 @@ the access itself saw, and the execution is exactly the interleaving named.
 
 from __future__ import annotations
 
-__all__ = ["REWRITER_GO", "SCHED_GO", "GO_MOD_REWRITER", "GO_MOD_DRIVER"]
+__all__ = ["REWRITER_GO", "SCHED_GO", "GO_MOD_REWRITER", "GO_MOD_DRIVER", "RACE_GO", "RTATOMIC_GO", "DRIVER_MODULE"]
 
 GO_MOD_REWRITER = """module poolcheck/goreplay/rewriter
 
 go 1.21
 """
 
-GO_MOD_DRIVER = """module poolcheck/goreplay/driver
+DRIVER_MODULE = "poolcheck/goreplay/driver"
+
+GO_MOD_DRIVER = f"""module {DRIVER_MODULE}
 
 go 1.21
 """
@@ -52,6 +54,7 @@ import (
 	"go/printer"
 	"go/token"
 	"os"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -59,13 +62,20 @@ import (
 type hook struct {
 	ID       int    `json:"id"`
 	Func     string `json:"func"`
-	Stmt     string `json:"stmt"`
+	Stmt     string `json:"stmt"` // a statement, or a sub-expression of an if condition
 	Optional bool   `json:"optional"`
+	Void     bool   `json:"void"`    // a call with no result: the step records nil
+	ReadID   *int   `json:"read_id"` // an assignment that is two steps: a read of its left side (this id), then the write
 }
 
 type spec struct {
-	Hooks  []hook            `json:"hooks"`
-	Consts map[string]string `json:"consts"` // const name -> package variable that replaces its value
+	Hooks   []hook            `json:"hooks"`
+	Consts  map[string]string `json:"consts"`  // const name -> package variable that replaces its value
+	Imports map[string]string `json:"imports"` // import path -> the driver's stand-in package
+	Calls   map[string]string `json:"calls"`   // "pkg.Func" called -> the driver's stand-in function
+	// DropBodiless removes the declarations the runtime implements (linkname'd, no body): the driver
+	// defines them, driven by the scheduler.
+	DropBodiless bool `json:"drop_bodiless"`
 }
 
 var fset = token.NewFileSet()
@@ -117,20 +127,34 @@ func (r *rewriter) simple(h hook, s ast.Stmt) []ast.Stmt {
 	r.hits[h.ID]++
 	switch st := s.(type) {
 	case *ast.AssignStmt:
-		return []ast.Stmt{wait(h.ID), st, &ast.ExprStmt{X: call("pcVal", lit(h.ID), st.Lhs[0])}}
+		rec := &ast.ExprStmt{X: call("pcVal", lit(h.ID), st.Lhs[0])}
+		if h.ReadID != nil { // read the left side (one step), then write it (the next)
+			r.hits[*h.ReadID]++
+			return []ast.Stmt{wait(*h.ReadID), &ast.ExprStmt{X: call("pcVal", lit(*h.ReadID), st.Lhs[0])},
+				wait(h.ID), st, rec}
+		}
+		return []ast.Stmt{wait(h.ID), st, rec}
 	case *ast.ExprStmt:
 		c, ok := st.X.(*ast.CallExpr)
 		if !ok {
 			break
 		}
-		switch methodName(c) {
-		case "CompareAndSwap":
+		switch m := methodName(c); {
+		case h.Void:
+			return []ast.Stmt{wait(h.ID), st, &ast.ExprStmt{X: call("pcVal", lit(h.ID), ast.NewIdent("nil"))}}
+		case m == "CompareAndSwap":
 			return []ast.Stmt{wait(h.ID), &ast.ExprStmt{X: call("pcCAS", lit(h.ID), c.Args[0], c.Args[1], c)}}
-		case "Store", "StorePointer":
+		case strings.HasPrefix(m, "Store"): // Store, StorePointer, StoreUintptr, StoreReluintptr
 			return []ast.Stmt{wait(h.ID), st, &ast.ExprStmt{X: call("pcStore", lit(h.ID), c.Args[len(c.Args)-1])}}
 		default: // Add, Load: the call's result is the value
 			return []ast.Stmt{wait(h.ID), &ast.ExprStmt{X: call("pcVal", lit(h.ID), c)}}
 		}
+	case *ast.DeferStmt:
+		// The deferred call runs at the function's return: the step is taken there.
+		body := []ast.Stmt{wait(h.ID), &ast.ExprStmt{X: st.Call},
+			&ast.ExprStmt{X: call("pcVal", lit(h.ID), ast.NewIdent("nil"))}}
+		fn := &ast.FuncLit{Type: &ast.FuncType{Params: &ast.FieldList{}}, Body: &ast.BlockStmt{List: body}}
+		return []ast.Stmt{&ast.DeferStmt{Call: &ast.CallExpr{Fun: fn}}}
 	}
 	r.err = fmt.Errorf("hook %d (%s): cannot instrument a %T", h.ID, h.Stmt, s)
 	return []ast.Stmt{s}
@@ -150,6 +174,12 @@ func (r *rewriter) cond(e ast.Expr) (ast.Expr, []ast.Stmt) {
 					return call("pcCAS", lit(h.ID), v.Args[0], v.Args[1], v)
 				}
 				return call("pcVal", lit(h.ID), v)
+			}
+		case *ast.SelectorExpr: // a plain load inside a condition: `if l.private == nil`
+			if h, ok := r.hooks[render(v)]; ok {
+				r.hits[h.ID]++
+				pre = append(pre, wait(h.ID))
+				return call("pcV", lit(h.ID), v)
 			}
 		case *ast.UnaryExpr:
 			v.X = walk(v.X)
@@ -173,7 +203,7 @@ func (r *rewriter) block(list []ast.Stmt) []ast.Stmt {
 
 func (r *rewriter) stmt(s ast.Stmt) []ast.Stmt {
 	switch st := s.(type) {
-	case *ast.AssignStmt, *ast.ExprStmt:
+	case *ast.AssignStmt, *ast.ExprStmt, *ast.DeferStmt:
 		if h, ok := r.hooks[render(st)]; ok {
 			return r.simple(h, st)
 		}
@@ -261,6 +291,67 @@ func funcName(f *ast.FuncDecl) string {
 	return f.Name.Name
 }
 
+// standIns points the file at the driver: import paths it cannot use outside the
+// standard library (internal/...) become the driver's packages, calls into the
+// runtime (runtime.GOMAXPROCS) the driver's functions, and the declarations the
+// runtime implements are dropped; imports left unused are removed.
+func standIns(f *ast.File, sp spec) {
+	for _, is := range f.Imports {
+		path, _ := strconv.Unquote(is.Path.Value)
+		if to, ok := sp.Imports[path]; ok {
+			is.Path.Value = strconv.Quote(to)
+		}
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok {
+			if sel, ok := c.Fun.(*ast.SelectorExpr); ok {
+				if to, ok := sp.Calls[render(sel)]; ok {
+					c.Fun = ast.NewIdent(to)
+				}
+			}
+		}
+		return true
+	})
+	if sp.DropBodiless {
+		var keep []ast.Decl
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body == nil {
+				continue
+			}
+			keep = append(keep, d)
+		}
+		f.Decls = keep
+	}
+	used := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok {
+				used[id.Name] = true
+			}
+		}
+		return true
+	})
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.IMPORT {
+			continue
+		}
+		var specs []ast.Spec
+		for _, s := range g.Specs {
+			is := s.(*ast.ImportSpec)
+			path, _ := strconv.Unquote(is.Path.Value)
+			name := path[strings.LastIndex(path, "/")+1:]
+			if is.Name != nil {
+				name = is.Name.Name
+			}
+			if used[name] || name == "_" || name == "unsafe" {
+				specs = append(specs, s)
+			}
+		}
+		g.Specs = specs
+	}
+}
+
 func fail(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "rewriter: "+format+"\n", a...)
 	os.Exit(1)
@@ -283,6 +374,7 @@ func main() {
 		fail("%v", err)
 	}
 	f.Name.Name = "main"
+	standIns(f, sp)
 	byFunc := map[string]map[string]hook{}
 	for _, h := range sp.Hooks {
 		if byFunc[h.Func] == nil {
@@ -310,6 +402,9 @@ func main() {
 		}
 	}
 	for _, h := range sp.Hooks {
+		if h.ReadID != nil && r.hits[*h.ReadID] != r.hits[h.ID] {
+			fail("hook %d: its read step %d was inserted %d times (want %d)", h.ID, *h.ReadID, r.hits[*h.ReadID], r.hits[h.ID])
+		}
 		if r.hits[h.ID] == 0 && !h.Optional {
 			fail("hook %d: statement %q not found in %s", h.ID, h.Stmt, h.Func)
 		}
@@ -323,7 +418,7 @@ func main() {
 		}
 	}
 	var out bytes.Buffer
-	out.WriteString("// Instrumented by poolcheck's goreplay rewriter from the installed poolqueue.go. Not for editing.\n\n")
+	out.WriteString("// Instrumented by poolcheck's goreplay rewriter from an installed sync file. Not for editing.\n\n")
 	if err := printer.Fprint(&out, fset, f); err != nil {
 		fail("%v", err)
 	}
@@ -363,11 +458,12 @@ var (
 	current int // the goroutine allowed to move (only one runs at a time)
 	events  chan event
 	grants  []chan struct{}
+	pending []int // each parked goroutine's next hook
 	steps   []any
-	nsteps  int
 )
 
-// skip: hooks that are not scheduling points in this request (a mutant's dead load, see goreplay.DEAD).
+// skip: hooks that are not scheduling points in this request (a mutant's dead load, see goreplay.DEAD;
+// the chain's entry reads inside a Pool operation).
 var skip = map[int]bool{}
 
 // pcWait blocks the calling goroutine until the scheduler grants it its next step.
@@ -376,6 +472,7 @@ func pcWait(id int) {
 		return
 	}
 	tid := current
+	pending[tid] = id
 	events <- event{tid: tid}
 	<-grants[tid]
 }
@@ -384,7 +481,13 @@ func pcVal(id int, v any) {
 	if skip[id] {
 		return
 	}
-	steps = append(steps, []any{current, id, format(v)})
+	steps = append(steps, []any{current, id, formatAs(hookKind[id], v)})
+}
+
+// pcV records a load inside a condition and hands its value on.
+func pcV[T any](id int, v T) T {
+	pcVal(id, v)
+	return v
 }
 
 // pcStore records the value an atomic Store wrote (nil: a nil pointer).
@@ -437,7 +540,7 @@ func slotValue(e eface) any {
 	return []any{typName(e.typ), val}
 }
 
-// result is a value returned by popHead/popTail: the int token, or nil.
+// result is a value returned by popHead/popTail or Get, or held in l.private: the int token, or nil.
 func result(v any) any {
 	e := *(*eface)(unsafe.Pointer(&v))
 	if e.typ == intTypWord && e.val != nil {
@@ -465,14 +568,127 @@ func format(v any) any {
 	case eface:
 		return slotValue(x)
 	case *poolChainElt:
-		if x == nil {
-			return nil
-		}
-		return map[string]uintptr{"p": uintptr(unsafe.Pointer(x))}
+		return pointer(x)
 	}
 	// Any other interface value stored in a slot.
 	return slotValue(*(*eface)(unsafe.Pointer(&v)))
 }
+
+// pointer is a pointer's identity ({"p": address}; goreplay names them d1, d2, ... on both sides).
+func pointer(v any) any {
+	var a uintptr
+	switch x := v.(type) {
+	case unsafe.Pointer:
+		a = uintptr(x)
+	case *poolChainElt:
+		a = uintptr(unsafe.Pointer(x))
+	case *Pool:
+		a = uintptr(unsafe.Pointer(x))
+	default:
+		panic(fmt.Sprintf("poolcheck: %T is not a pointer the driver names", v))
+	}
+	if a == 0 {
+		return nil
+	}
+	return map[string]uintptr{"p": a}
+}
+
+// formatAs formats a value by its hook's kind (goreplay.Hook.kind): the queue's hooks use format.
+func formatAs(kind string, v any) any {
+	switch kind {
+	case "num":
+		switch x := v.(type) {
+		case int:
+			return x
+		case uintptr:
+			return int(x)
+		}
+		panic(fmt.Sprintf("poolcheck: %T is not a number", v))
+	case "obj":
+		return result(v)
+	case "ptr":
+		return pointer(v)
+	case "ptrs":
+		out := []any{}
+		for _, p := range v.([]*Pool) {
+			out = append(out, pointer(p))
+		}
+		return out
+	case "none":
+		return nil
+	}
+	return format(v)
+}
+
+// -- the runtime under pool.go, driven by the scheduler -----------------------------------------------
+//
+// pool.go's runtime hooks (procPin/procUnpin, allPoolsMu, GOMAXPROCS, the GC's poolCleanup) are the
+// driver's: a goroutine pins the P (its thread id modulo GOMAXPROCS), the scheduler grants a pin only when
+// that P is free, the lock only when it is free, and a stop-the-world (gc, procs=N) only when no P is
+// pinned: the model's PIN, LOCK and STW effects (model/memory.enabled). The real runtime never calls the
+// transplanted poolCleanup: runtime_registerPoolCleanup below only remembers it.
+
+var (
+	pcGomaxprocs = 1
+	pcPinned     [128]bool
+	pcPidOf      []int
+	pcCleanup    func()
+	pcNewSeq     []int
+	pcPayload    map[int]int
+)
+
+func runtime_registerPoolCleanup(cleanup func()) { pcCleanup = cleanup }
+
+func runtime_procPin() int {
+	pid := current % pcGomaxprocs
+	if pcPinned[pid] {
+		panic("poolcheck: a pin of a pinned P was granted")
+	}
+	pcPinned[pid] = true
+	pcPidOf[current] = pid
+	return pid
+}
+
+func runtime_procUnpin() { pcPinned[pcPidOf[current]] = false }
+
+// runtime_randn is called only when race.Enabled, which the driver's race package makes false.
+func runtime_randn(n uint32) uint32 { return 0 }
+
+// pcGOMAXPROCS stands in for runtime.GOMAXPROCS(0) in pinSlow: the scenario's number of Ps.
+func pcGOMAXPROCS(n int) int { return pcGomaxprocs }
+
+type noCopy struct{}
+
+// Mutex is allPoolsMu's type: the scheduler grants the Lock step only when it is free, so Lock never waits.
+type Mutex struct{ locked bool }
+
+func (m *Mutex) Lock() {
+	if m.locked {
+		panic("poolcheck: Lock of a held Mutex was granted")
+	}
+	m.locked = true
+}
+
+func (m *Mutex) Unlock() { m.locked = false }
+
+// enabled: whether goroutine tid may take its pending step (the model's memory.enabled).
+func enabled(tid int) bool {
+	switch hookSync[pending[tid]] {
+	case "pin":
+		return !pcPinned[tid%pcGomaxprocs]
+	case "lock":
+		return !allPoolsMu.locked
+	case "stw":
+		for _, p := range pcPinned {
+			if p {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// -- requests ---------------------------------------------------------------------------------------
 
 type op struct {
 	Op string `json:"op"`
@@ -480,14 +696,16 @@ type op struct {
 }
 
 type request struct {
-	Target   string  `json:"target"`
-	Size     int     `json:"size"`
-	Start    uint32  `json:"start"`
-	InitSize int     `json:"init_size"`
-	Limit    int     `json:"limit"`
-	Threads  [][]op  `json:"threads"`
-	Schedule []int   `json:"schedule"`
-	Skip     []int   `json:"skip"`
+	Target     string `json:"target"`
+	Size       int    `json:"size"`
+	Start      uint32 `json:"start"`
+	InitSize   int    `json:"init_size"`
+	Limit      int    `json:"limit"`
+	Gomaxprocs int    `json:"gomaxprocs"`
+	WithNew    bool   `json:"with_new"`
+	Threads    [][]op `json:"threads"`
+	Schedule   []int  `json:"schedule"`
+	Skip       []int  `json:"skip"`
 }
 
 type response struct {
@@ -504,7 +722,60 @@ func val(o op) any {
 	return *o.V
 }
 
-func worker(tid int, ops []op, d *poolDequeue, c *poolChain, results [][]any) {
+type target struct {
+	d *poolDequeue
+	c *poolChain
+	p *Pool
+}
+
+func (t target) do(o op) any {
+	switch {
+	case t.d != nil && o.Op == "push":
+		return t.d.pushHead(val(o))
+	case t.d != nil && o.Op == "pop":
+		v, ok := t.d.popHead()
+		return []any{result(v), ok}
+	case t.d != nil && o.Op == "tail":
+		v, ok := t.d.popTail()
+		return []any{result(v), ok}
+	case t.c != nil && o.Op == "push":
+		t.c.pushHead(val(o))
+		return nil
+	case t.c != nil && o.Op == "pop":
+		v, ok := t.c.popHead()
+		return []any{result(v), ok}
+	case t.c != nil && o.Op == "tail":
+		v, ok := t.c.popTail()
+		return []any{result(v), ok}
+	case t.p != nil && o.Op == "put":
+		// The user writes the object's payload, then Puts it (model.harness._user_put).
+		pcWait(hookPayloadWrite)
+		pcPayload[*o.V] = *o.V
+		pcVal(hookPayloadWrite, *o.V)
+		t.p.Put(*o.V)
+		return nil
+	case t.p != nil && o.Op == "get":
+		x := t.p.Get()
+		if tok, ok := x.(int); ok && tok > 0 { // a Put's object: the user reads its payload
+			pcWait(hookPayloadRead)
+			pcVal(hookPayloadRead, pcPayload[tok])
+		}
+		return result(x)
+	case t.p != nil && o.Op == "gc":
+		pcWait(hookGC)
+		pcCleanup()
+		pcVal(hookGC, nil)
+		return nil
+	case t.p != nil && o.Op == "procs":
+		pcWait(hookProcs)
+		pcGomaxprocs = *o.V
+		pcVal(hookProcs, nil)
+		return nil
+	}
+	panic("unknown operation " + o.Op)
+}
+
+func worker(tid int, ops []op, t target, results [][]any) {
 	defer func() {
 		if r := recover(); r != nil {
 			results[tid] = append(results[tid], map[string]string{"panic": fmt.Sprint(r)})
@@ -512,46 +783,49 @@ func worker(tid int, ops []op, d *poolDequeue, c *poolChain, results [][]any) {
 		events <- event{tid: tid, done: true}
 	}()
 	for _, o := range ops {
-		var r any
-		switch {
-		case d != nil && o.Op == "push":
-			r = d.pushHead(val(o))
-		case d != nil && o.Op == "pop":
-			v, ok := d.popHead()
-			r = []any{result(v), ok}
-		case d != nil && o.Op == "tail":
-			v, ok := d.popTail()
-			r = []any{result(v), ok}
-		case c != nil && o.Op == "push":
-			c.pushHead(val(o))
-		case c != nil && o.Op == "pop":
-			v, ok := c.popHead()
-			r = []any{result(v), ok}
-		case c != nil && o.Op == "tail":
-			v, ok := c.popTail()
-			r = []any{result(v), ok}
-		default:
-			panic("unknown operation " + o.Op)
-		}
-		results[tid] = append(results[tid], r)
+		results[tid] = append(results[tid], t.do(o))
 	}
 }
 
-func run(q *request) (resp response) {
-	var d *poolDequeue
-	var c *poolChain
+func newTarget(q *request) (target, string) {
+	pcInitSize, dequeueLimit = q.InitSize, q.Limit
 	switch q.Target {
 	case "dequeue":
 		if q.Size < 1 || q.Size&(q.Size-1) != 0 {
-			return response{Error: "size must be a power of two"}
+			return target{}, "size must be a power of two"
 		}
-		d = &poolDequeue{vals: make([]eface, q.Size)}
+		d := &poolDequeue{vals: make([]eface, q.Size)}
 		d.headTail.Store(d.pack(q.Start, q.Start))
+		return target{d: d}, ""
 	case "chain":
-		pcInitSize, dequeueLimit = q.InitSize, q.Limit
-		c = &poolChain{}
-	default:
-		return response{Error: "unknown target " + q.Target}
+		return target{c: &poolChain{}}, ""
+	case "pool":
+		if q.Gomaxprocs < 1 || q.Gomaxprocs > len(pcPinned) {
+			return target{}, fmt.Sprintf("gomaxprocs must be in 1..%d", len(pcPinned))
+		}
+		n := len(q.Threads)
+		pcGomaxprocs, pcPinned, pcPidOf, pcNewSeq = q.Gomaxprocs, [128]bool{}, make([]int, n), make([]int, n)
+		pcPayload = map[int]int{}
+		allPools, oldPools, allPoolsMu = nil, nil, Mutex{}
+		p := &Pool{}
+		if q.WithNew {
+			// New's objects: goroutine g's k-th is -(1 + g + n*k) (model.pool.new_token).
+			p.New = func() any {
+				g := current
+				k := pcNewSeq[g]
+				pcNewSeq[g]++
+				return -(1 + g + n*k)
+			}
+		}
+		return target{p: p}, ""
+	}
+	return target{}, "unknown target " + q.Target
+}
+
+func run(q *request) (resp response) {
+	t, bad := newTarget(q)
+	if bad != "" {
+		return response{Error: bad}
 	}
 	skip = map[int]bool{}
 	for _, id := range q.Skip {
@@ -561,6 +835,7 @@ func run(q *request) (resp response) {
 	steps = []any{}
 	events = make(chan event)
 	grants = make([]chan struct{}, n)
+	pending = make([]int, n)
 	results := make([][]any, n)
 	parked := make([]bool, n)
 	for i := range q.Threads {
@@ -570,39 +845,50 @@ func run(q *request) (resp response) {
 	// Start the goroutines one by one: each runs to its first hook (or to its end).
 	for i := range q.Threads {
 		current = i
-		go worker(i, q.Threads[i], d, c, results)
+		go worker(i, q.Threads[i], t, results)
 		ev := <-events
 		parked[ev.tid] = !ev.done
 	}
+	can := func(tid int) bool { return parked[tid] && enabled(tid) }
 	sched := []int{}
 	last := -1
 	for len(sched) < maxSteps {
 		var tid = -1
 		if len(sched) < len(q.Schedule) {
 			tid = q.Schedule[len(sched)]
-			if tid < 0 || tid >= n || !parked[tid] {
-				// Let nothing hang: release every parked goroutine's next steps round-robin is not possible
-				// without running them; report and abandon them (the process serves one request at a time).
-				resp.Error = fmt.Sprintf("schedule step %d: thread %d cannot move (it has finished)", len(sched), tid)
+			if tid < 0 || tid >= n || !can(tid) {
+				// Let nothing hang: report and abandon the parked goroutines (the process serves one
+				// request at a time).
+				why := "it has finished"
+				if tid >= 0 && tid < n && parked[tid] {
+					why = "its next step is not enabled (a pinned P, a held lock, or a pinned P for a stop-the-world)"
+				}
+				resp.Error = fmt.Sprintf("schedule step %d: thread %d cannot move (%s)", len(sched), tid, why)
 				break
 			}
-		} else {
+		} else { // round-robin among the enabled, as model.kernel.RoundRobin
 			for t := 0; t < n; t++ {
-				if parked[t] && t > last {
+				if can(t) && t > last {
 					tid = t
 					break
 				}
 			}
 			if tid < 0 {
 				for t := 0; t < n; t++ {
-					if parked[t] {
+					if can(t) {
 						tid = t
 						break
 					}
 				}
 			}
 			if tid < 0 {
-				break // every goroutine finished
+				for t := 0; t < n; t++ {
+					if parked[t] {
+						resp.Error = fmt.Sprintf("deadlock after %d steps: no parked goroutine may move", len(sched))
+						break
+					}
+				}
+				break // every goroutine finished (or none can move)
 			}
 		}
 		last = tid
@@ -658,4 +944,28 @@ func main() {
 		}
 	}
 }
+"""
+
+# The driver's stand-ins for the internal packages pool.go imports (a main module cannot import internal/...).
+RACE_GO = """// poolcheck's stand-in for internal/race: the race-detector paths of pool.go are off, as in a normal build.
+package race
+
+import "unsafe"
+
+const Enabled = false
+
+func Acquire(addr unsafe.Pointer)      {}
+func ReleaseMerge(addr unsafe.Pointer) {}
+func Disable()                         {}
+func Enable()                          {}
+"""
+
+RTATOMIC_GO = """// poolcheck's stand-in for internal/runtime/atomic: the acquire/release uintptr accesses pool.go uses.
+package rtatomic
+
+import "sync/atomic"
+
+func LoadAcquintptr(ptr *uintptr) uintptr { return atomic.LoadUintptr(ptr) }
+
+func StoreReluintptr(ptr *uintptr, val uintptr) { atomic.StoreUintptr(ptr, val) }
 """

@@ -6,14 +6,15 @@ Sources (each yields (target, scenario, params, schedule)):
   transition of the scenario's state graph (the explorer's graph, with its
   thread-symmetry reduction: identical thieves in identical local states are
   one), each completed round-robin to the end: every transition the explorer
-  takes is taken by at least one schedule replayed on Go. E1 and E2 in full.
+  takes is taken by at least one schedule replayed on Go. E1, E2 and the
+  two Pool configurations E6 and G2 in full.
 - ``sampled_schedules``: uniformly random walks (seeded), for the larger
-  configurations (E3 to E5).
+  configurations (E3 to E5, and E6+P: three Ps).
 - ``hypothesis_schedules``: the fuzz engine's own strategies
   (properties.scenarios: scenarios, burst choices and PCT plans) at Go's
   width, run on the model; the schedule each one produced.
-- ``regression_schedules``: every queue-layer trace in tests/regressions,
-  on its variant's Go mutant (gomutants.py) when it has one.
+- ``regression_schedules``: every trace in tests/regressions, on its
+  variant's Go mutant (gomutants.py) when it has one.
 
 ``run_schedules`` replays them all (model side: model.harness; Go side:
 goreplay.GoReplayer) and reports counts and the first differences.
@@ -37,15 +38,15 @@ from model.kernel import Kernel
 from model.params import Params
 from model.scenario import Scenario
 from model.variants.base import Model
-from proofs.explore.bench_configs import BENCH_CONFIGS, BenchConfig
+from proofs.explore.bench_configs import BENCH_CONFIGS, LADDER, BenchConfig
 from properties.conformance.goreplay import GoReplayer, NotReplayable, ReplayMismatch, replay_many, replayable
 
 __all__ = ["Case", "explorer_schedules", "sampled_schedules", "hypothesis_schedules", "regression_schedules",
            "ScheduleRun", "run_schedules", "FULL", "SAMPLED"]
 
 Case = tuple[str, str, Params, list[int]]
-FULL = ("E1", "E2")
-SAMPLED = ("E3", "E4", "E5")
+FULL = ("E1", "E2", "E6", "G2")
+SAMPLED = ("E3", "E4", "E5", "E6+P")
 
 
 def _local(k: Kernel, tid: int) -> tuple[Any, ...]:
@@ -53,11 +54,12 @@ def _local(k: Kernel, tid: int) -> tuple[Any, ...]:
     return (th.op_index, repr(th.results), th.done)
 
 
-def _key(k: Kernel, programs: list[tuple[str, ...]]) -> tuple[Any, ...]:
-    """The state: memory and each thread's local state; identical thieves are interchangeable."""
+def _key(k: Kernel, programs: list[tuple[str, ...]], symmetric: bool) -> tuple[Any, ...]:
+    """The state: memory and each thread's local state; identical thieves are interchangeable (``symmetric``;
+    not a Pool's goroutines: each has its own home P)."""
     owner = _local(k, 0)
-    thieves = sorted((programs[t], _local(k, t)) for t in range(1, len(programs)))
-    return (repr(k.mem), owner, tuple(thieves))
+    rest = [(programs[t], _local(k, t)) for t in range(1, len(programs))]
+    return (repr(k.mem), owner, tuple(sorted(rest) if symmetric else rest))
 
 
 def _replay(world: World, prefix: list[int]) -> Kernel:
@@ -69,10 +71,11 @@ def _replay(world: World, prefix: list[int]) -> Kernel:
 
 def explorer_schedules(target: str, scenario: str, params: Params, model: type[Model] = Model,
                        limit: int = 1_000_000) -> Iterator[list[int]]:
-    """One schedule per transition of the (symmetry-reduced) state graph, each ending round-robin."""
+    """One schedule per transition of the state graph (symmetry-reduced for thieves), each ending round-robin."""
     world = build(target, scenario, params, model)
     programs = [tuple(op.name for op in p) for p in world.programs]
-    seen = {_key(_replay(world, []), programs)}
+    symmetric = target != "pool"
+    seen = {_key(_replay(world, []), programs, symmetric)}
     stack: list[list[int]] = [[]]
     emitted = 0
     while stack and emitted < limit:
@@ -82,14 +85,14 @@ def explorer_schedules(target: str, scenario: str, params: Params, model: type[M
         done: set[Any] = set()
         for t in en:
             # symmetry: of identical thieves in identical local states, the first one stands for all
-            sym = (programs[t], _local(k, t)) if t > 0 else None
+            sym = (programs[t], _local(k, t)) if t > 0 and symmetric else None
             if sym is not None and sym in done:
                 continue
             if sym is not None:
                 done.add(sym)
             child = prefix + [t]
             kc = _replay(world, child)
-            key = _key(kc, programs)
+            key = _key(kc, programs, symmetric)
             if key in seen or kc.finished():
                 emitted += 1
                 yield child
@@ -117,6 +120,8 @@ def sampled_schedules(target: str, scenario: str, params: Params, n: int, seed: 
 def _go_params(draw: st.DrawFn, target: str) -> Params:
     """properties.scenarios.params_for at Go's width (dequeueBits is a constant of Go's code)."""
     from properties.scenarios import _wrap_start
+    if target == "pool":
+        return Params(gomaxprocs=draw(st.integers(1, 3)), with_new=draw(st.booleans()))
     if target == "dequeue":
         return Params(size=draw(st.sampled_from((1, 2, 4))), start_index=draw(_wrap_start(32, 12)))
     init = draw(st.sampled_from((1, 2, 4)))
@@ -152,14 +157,12 @@ def hypothesis_schedules(target: str, kind: str, n: int, seed: int = 0,
 
 
 def regression_schedules(folder: Path) -> Iterator[tuple[Path, str | None, Case]]:
-    """(file, Go mutant or None for the reference, case) for each queue-layer trace in ``folder``."""
+    """(file, Go mutant or None for the reference, case) for each trace in ``folder``."""
     from model.tracefile import load
     from properties.conformance.gomutants import GO_MUTANTS
 
     for p in sorted(folder.glob("*.json")):
         cx = load(p)
-        if cx.target not in ("dequeue", "chain"):
-            continue
         mutant = cx.variant if cx.variant in GO_MUTANTS else None
         if mutant is None and cx.variant not in ("reference", ""):
             continue
@@ -189,7 +192,7 @@ class ScheduleRun:
 
 
 def _config(name: str) -> BenchConfig:
-    for c in BENCH_CONFIGS:
+    for c in BENCH_CONFIGS + LADDER:
         if c.name == name:
             return c
     raise KeyError(name)
@@ -229,7 +232,7 @@ def run_schedules(samples: int = 300, hypothesis: int = 100, seed: int = 0, mode
                       else sampled_schedules(cfg.target, cfg.scenario, cfg.params, samples, seed, model))
             label = f"{name} ({'every transition' if name in full else f'{samples} sampled'})"
             compare(label, [(cfg.target, cfg.scenario, cfg.params, s) for s in scheds], ref, model)
-        for target in ("dequeue", "chain"):
+        for target in ("dequeue", "chain", "pool"):
             for kind in ("choices", "pct"):
                 compare(f"hypothesis {target} {kind}", hypothesis_schedules(target, kind, hypothesis, seed, model),
                         ref, model)
