@@ -118,7 +118,7 @@ def apply(mem: list[Any], eff: Effect, tid: int) -> Any:
         mem.extend(v for _, v in fields)
         return base
     if k == INDEX:
-        if addr is None:
+        if addr is None or addr < 0:  # index_local passes -1 for a nil array
             raise Fault("P7", f"indexLocal({eff.a}) on a nil local array")
         hdr = mem[addr - 1]
         elem = eff.b

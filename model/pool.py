@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from model.variants.base import Cfg
 
 __all__ = ["Runtime", "Pool", "POOL_FIELDS", "POOL_ZERO", "LOCAL_FIELDS", "LOCAL_CELLS", "LOCAL_PRIVATE", "LOCAL_SHARED",
-           "POOL_LOCAL", "POOL_LOCAL_SIZE", "POOL_VICTIM", "POOL_VICTIM_SIZE", "new_runtime", "new_pool", "gc",
+           "POOL_LOCAL", "POOL_LOCAL_SIZE", "POOL_VICTIM", "POOL_VICTIM_SIZE", "INDEX_LOCAL_LABEL", "new_runtime",
+           "new_pool", "gc",
            "set_gomaxprocs", "pool_cleanup", "index_local", "new_token", "new_calls"]
 
 
@@ -140,6 +141,10 @@ def new_pool(name: str = "p", fields: tuple[tuple[str, Any], ...] = POOL_ZERO) -
     return p
 
 
+# The statement an out-of-bounds indexLocal faults at (P7); the Go replay driver's check names it too.
+INDEX_LOCAL_LABEL = "pool.go:indexLocal: lp := unsafe.Pointer(uintptr(l) + uintptr(i)*unsafe.Sizeof(poolLocal{}))"
+
+
 def index_local(l: int | None, i: int) -> Gen[int]:
     """indexLocal: the address of the i-th poolLocal of the array at l.
 
@@ -147,8 +152,7 @@ def index_local(l: int | None, i: int) -> Gen[int]:
     INDEX effect checks i against the array it points into (nil: no array)
     and reports P7 where Go would read or write past the array.
     """
-    a: int = yield index(l if l is not None else -1, i, LOCAL_CELLS,
-                        "pool.go:indexLocal: lp := unsafe.Pointer(uintptr(l) + uintptr(i)*unsafe.Sizeof(poolLocal{}))")
+    a: int = yield index(l if l is not None else -1, i, LOCAL_CELLS, INDEX_LOCAL_LABEL)
     return a
 
 

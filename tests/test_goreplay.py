@@ -95,7 +95,7 @@ def test_replay_on_go_reproduces_a_mutant_counterexample() -> None:
     p = _cli("replay", "tests/regressions/C2-chain-next-after-pop.json", "--on", "go")
     assert p.returncode == 1, p.stderr
     assert "reproduced on the real Go code: yes" in p.stdout
-    assert "pushed but never returned on Go: [1]" in p.stdout
+    assert "lost on Go (never handed out, no longer inside): [1]" in p.stdout
 
 
 def test_replay_on_go_refuses_what_go_cannot_run() -> None:
@@ -112,6 +112,8 @@ def test_conform_schedules_command_counts_and_passes() -> None:
     assert d["verdict"] == "pass" and d["command"] == "conform" and d["mismatches"] == []
     assert d["per_source"]["E1 (every transition)"]["schedules"] == 359
     assert d["per_source"]["E2 (20 sampled)"]["schedules"] == 20
+    assert d["per_source"]["G2 (20 sampled)"]["schedules"] == 20 and d["per_source"]["G2 (20 sampled)"]["steps"] > 1000
+    assert d["per_source"]["hypothesis pool pct"]["schedules"] == 5
     assert d["steps"] > 7000
 
 
@@ -134,11 +136,14 @@ def test_shortest_counterexample_of_push_publish_first_reproduces_on_mutated_go(
 
 
 @pytest.mark.slow
-def test_every_dequeue_and_chain_mutant_counterexample_reproduces_on_go() -> None:
-    """The table of docs/conformance.md: every replayable Go mutant's shortest counterexample reproduces."""
+def test_every_mutant_counterexample_reproduces_on_go() -> None:
+    """The table of docs/conformance.md: every replayable Go mutant's shortest counterexample reproduces, with
+    every step, value and result the model's (dequeue, chain and Pool layers)."""
     from properties.conformance.goreplay_cli import mutant_table
     rows = {r["mutant"]: r for r in mutant_table()}
     replayable = [r for r in rows.values() if "reproduced" in r]
-    assert len(replayable) >= 8
-    assert all(r["reproduced"] for r in replayable), [r for r in replayable if not r["reproduced"]]
+    assert len(replayable) == 18
+    assert {r["layer"] for r in replayable} == {"dequeue", "chain", "pool"}
+    assert all(r["reproduced"] and r["same"] for r in replayable), [r for r in replayable if not r["reproduced"]]
+    assert rows["get-keeps-private"]["duplicated"] == [1] and rows["getslow-mark-early"]["property"] == "P9"
     assert rows["limit-full-width"]["result"].startswith("not replayable")

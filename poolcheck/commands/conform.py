@@ -31,17 +31,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--race", action="store_true", help="with --go-tests: also run them with -race")
     p.add_argument("--full", action="store_true", help="with --go-tests: run Go's tests without -short")
     p.add_argument("--schedules", action="store_true",
-                   help="instead: run the model and the real poolqueue.go (instrumented) on the same schedules: every "
-                        "transition of E1-E2, --samples of E3-E5, --examples Hypothesis/PCT cases per target and kind, "
-                        "tests/regressions; exit 1 on the first differing step, value or result")
+                   help="instead: run the model and the real poolqueue.go and pool.go (instrumented) on the same "
+                        "schedules: every transition of the --exhaustive configurations, --samples of the others, "
+                        "--examples Hypothesis/PCT cases per target and kind, tests/regressions; exit 1 on the first "
+                        "differing step, value or result")
     p.add_argument("--pool-stress", action="store_true",
                    help="instead: run the real sync.Pool with GOMAXPROCS 2, 4, 8 under stress (--stress-ops each) and "
                         "check P1/P2 from the outside")
     p.add_argument("--stress-ops", type=int, default=100_000, help="with --pool-stress: operations per setting")
-    p.add_argument("--exhaustive", default="E1,E2",
-                   help="with --schedules: configurations replayed on every transition (default E1,E2; E2 is 118,406 "
-                        "schedules); the rest of E1-E5 are sampled")
-    p.add_argument("--samples", type=int, default=1000, help="with --schedules: random schedules per E3-E5 (default 1000)")
+    p.add_argument("--exhaustive", default="E1,E2,E6,G2",
+                   help="with --schedules: configurations replayed on every transition (default E1,E2,E6,G2; E2 is "
+                        "118,406 schedules, the Pool configurations E6 and G2 5,816 and 12,389); the rest of E1-E5 and "
+                        "E6+P are sampled")
+    p.add_argument("--samples", type=int, default=1000,
+                   help="with --schedules: random schedules per sampled configuration (default 1000)")
 
 
 def _go_tests(args: argparse.Namespace, quiet: bool) -> list[dict[str, Any]]:

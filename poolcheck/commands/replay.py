@@ -101,9 +101,11 @@ def _on_go(args: argparse.Namespace, cx: Counterexample) -> int:
               f"{json.dumps(s['value'])}" for s in d["go_steps"]]
     lines.append(f"  the violation shows at Go step {at} (>>), the model's step {cx.violating_step}" if at is not None
                  else "  the violation shows in the final state (after the last step)")
-    lines.append(f"  results per thread: {json.dumps(d['go_results'])}")
-    lines += [f"  duplicated on Go: {d['duplicated']}"] if d["duplicated"] else []
-    lines += [f"  pushed but never returned on Go: {d['not_returned']}"] if d["not_returned"] else []
+    lines.append(f"  results per thread: {json.dumps(d['go_results'])}; still inside at the end: "
+                 f"{json.dumps(d['go_contents'])}")
+    lines += [f"  duplicated on Go (handed out twice, or handed out and still inside): {d['duplicated']}"] \
+        if d["duplicated"] else []
+    lines += [f"  lost on Go (never handed out, no longer inside): {d['not_returned']}"] if d["not_returned"] else []
     lines += [f"  the model and Go differ: {d['first_difference']}"] if d["first_difference"] else []
     lines.append(f"reproduced on the real Go code: {'yes' if d['reproduced'] else 'no'}"
                  + (" (every step, value and result identical to the model's)" if d["same_steps_and_results"] else ""))

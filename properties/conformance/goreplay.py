@@ -1,23 +1,29 @@
-"""Schedule replay on the real Go code: the model and the installed poolqueue.go, interleaving by interleaving.
+"""Schedule replay on the real Go code: the model and the installed poolqueue.go and pool.go, interleaving by
+interleaving.
 
-``instrumented_source(src)`` runs our go/ast rewriter (goreplay_go.py) on a
-poolqueue.go text (the installed file, or a Go mutant's text from
-gomutants.py) so that each of the 21 labelled shared accesses of the queue
-layer (HOOKS; the model's labels, the same ones tests/test_drift.py checks
-against the source) first blocks in a scheduler hook. ``GoReplayer`` builds
-the scheduling driver around it (cached by content hash, like the
-sequential driver) and runs scenarios under given schedules.
-``replay_both(...)`` runs the model (model.harness) and Go on the same
-schedule and returns the first differing step, value or result, or None.
+``instrumented_source(src, file=...)`` runs our go/ast rewriter (goreplay_go.py)
+on a poolqueue.go or pool.go text (the installed file, or a Go mutant's text
+from gomutants.py) so that each labelled shared access (goreplay_hooks.py: the
+21 of the queue layer, the 26 of pool.go; the model's labels, the same ones
+tests/test_drift.py checks against the source) first blocks in a scheduler
+hook. pool.go is transplanted whole into the driver: its runtime hooks
+(runtime_procPin/Unpin, allPoolsMu, runtime.GOMAXPROCS, the GC's poolCleanup)
+and its internal imports become the driver's, driven by the same scheduler.
+``GoReplayer`` builds the scheduling driver around both files (cached by
+content hash, like the sequential driver) and runs scenarios of all three
+targets under given schedules. ``replay_both(...)`` runs the model
+(model.harness) and Go on the same schedule and returns the first differing
+step, value or result, or None.
 
 Values are compared in the model's terms: headTail as the packed integer,
 a slot as ``[typ, val]`` (typ ``"T"`` for a token, ``"dequeueNil"`` for Go's
-nil, null for an empty word), CompareAndSwap as ``[old, new, swapped]``, and
-chain pointers (poolChainElt) named d1, d2, ... in order of first appearance
-on each side, so that addresses never have to agree, only identities.
+nil, null for an empty word), CompareAndSwap as ``[old, new, swapped]``, a
+Pool object as its token, and pointers (chain elements, local arrays, pools)
+named d1, d2, ... in order of first appearance on each side, so that
+addresses never have to agree, only identities.
 
 Nothing from Go is copied into the repository: the rewriter reads the
-installed file at run time and writes the instrumented copy to a temporary
+installed files at run time and writes the instrumented copies to a temporary
 directory.
 """
 
@@ -38,6 +44,7 @@ from typing import Any
 from model.harness import build
 from model.kernel import Kernel, ScheduleError
 from model.params import Params
+from model.pool import INDEX_LOCAL_LABEL
 from model.variants.base import Model
 from properties.conformance.driver import DriverError, cache_dir, close_process
 from properties.conformance.goreplay_go import (
@@ -55,8 +62,6 @@ from properties.conformance.goreplay_hooks import (
     ENTRY_IDS,
     HOOKS,
     LABEL_OF,
-    POOL_HOOKS,
-    QUEUE_HOOKS,
     SHARED_ACCESSES,
     Hook,
     layer_labels,
@@ -71,7 +76,11 @@ __all__ = ["Hook", "HOOKS", "SHARED_ACCESSES", "NotReplayable", "GoRun", "Replay
 _CONSTS = {"initSize": "pcInitSize", "dequeueLimit": "pcDequeueLimit"}
 # pool.go's imports a main package cannot have, and its runtime call, pointed at the driver's stand-ins.
 _IMPORTS = {"internal/race": f"{DRIVER_MODULE}/race", "internal/runtime/atomic": f"{DRIVER_MODULE}/rtatomic"}
-_CALLS = {"runtime.GOMAXPROCS": "pcGOMAXPROCS"}
+# indexLocal is unchecked pointer arithmetic: a mutant that indexes past an array would corrupt the driver's
+# heap. The driver's pcIndexLocal checks the index against the array's length (recorded by pcMakeLocals)
+# and panics as the model's P7 check does (model.pool.index_local), then calls Go's indexLocal.
+_CALLS = {"runtime.GOMAXPROCS": "pcGOMAXPROCS", "indexLocal": "pcIndexLocal"}
+_EXPRS = {"make([]poolLocal,size)": "pcMakeLocals(size)"}
 
 # Go mutants that keep an access whose value they no longer use, where the
 # model's mutant drops it: the access cannot change any outcome, so it is not
@@ -158,7 +167,7 @@ def _hook_spec(file: str, strict: bool = True) -> str:
              for h in HOOKS if h.file == file and not h.split_read]
     spec: dict[str, Any] = {"hooks": hooks, "consts": _CONSTS if file == "poolqueue.go" else {}}
     if file == "pool.go":
-        spec.update(imports=_IMPORTS, calls=_CALLS, drop_bodiless=True)
+        spec.update(imports=_IMPORTS, calls=_CALLS, exprs=_EXPRS, drop_bodiless=True)
     return json.dumps(spec)
 
 
@@ -187,6 +196,7 @@ def _hooks_go() -> str:
     kinds = ", ".join(f'{h.id}: "{h.kind}"' for h in HOOKS if h.kind)
     syncs = ", ".join(f'{h.id}: "{h.sync}"' for h in HOOKS if h.sync)
     consts = "\n".join(f"\t{name} = {hid}" for name, hid in DRIVER_HOOK_NAMES.items())
+    consts += f"\n\tpcIndexLocalLabel = {json.dumps(INDEX_LOCAL_LABEL)}"
     return (f"// Generated from properties/conformance/goreplay_hooks.py.\npackage main\n\nconst (\n{consts}\n)\n\n"
             f"var hookKind = map[int]string{{{kinds}}}\n\nvar hookSync = map[int]string{{{syncs}}}\n")
 
@@ -228,6 +238,7 @@ class GoRun:
     results: list[list[Any]]                # per thread, per operation
     schedule: list[int]                     # the schedule Go followed (completed round-robin)
     error: str = ""
+    contents: list[Any] = field(default_factory=list)  # what the structure still holds at the end
 
 
 def _ops(world_threads: Sequence[Sequence[str]], tokens: dict[tuple[int, int], Any]) -> list[list[dict[str, Any]]]:
@@ -294,7 +305,8 @@ class GoReplayer:
                     raise self._died("died")
                 d = json.loads(line)
                 steps = [(int(t), LABEL_OF[int(h)], v) for t, h, v in d.get("steps") or []]
-                out.append(GoRun(steps, d.get("results") or [], d.get("schedule") or [], d.get("error") or ""))
+                out.append(GoRun(steps, d.get("results") or [], d.get("schedule") or [], d.get("error") or "",
+                                 d.get("contents") or []))
             self.runs += len(chunk)
         return out
 
@@ -340,7 +352,8 @@ def model_steps(k: Kernel, target: str) -> list[tuple[int, str, Any]]:
 
 
 def _canon(steps: list[tuple[int, str, Any]]) -> list[tuple[int, str, Any]]:
-    """Pointers (chain elements, local arrays, pools) renamed d1, d2, ... in order of first appearance (addresses never agree, identities must)."""
+    """Pointers (chain elements, local arrays, pools) renamed d1, d2, ... in order of first appearance
+    (addresses never agree, identities must)."""
     names: dict[Any, str] = {}
 
     def name(p: Any) -> Any:
@@ -409,6 +422,7 @@ class Comparison:
     model_results: list[list[Any]] = field(default_factory=list)
     go_results: list[list[Any]] = field(default_factory=list)
     kernel: Kernel | None = None
+    go_contents: list[Any] = field(default_factory=list)
 
 
 def compare_runs(target: str, scenario: str, params: Params, k: Kernel, nthreads: int, go: GoRun) -> Comparison:
@@ -418,7 +432,7 @@ def compare_runs(target: str, scenario: str, params: Params, k: Kernel, nthreads
 
     def mm(step: int | None, a: Any, b: Any, what: str) -> Comparison:
         return Comparison(ReplayMismatch(target, scenario, params, sched, step, a, b, what), len(ms), ms, gs, mr,
-                          go.results, k)
+                          go.results, k, go.contents)
 
     for i, (a, b) in enumerate(zip(ms, gs)):
         if list(a) != list(b):
@@ -431,7 +445,7 @@ def compare_runs(target: str, scenario: str, params: Params, k: Kernel, nthreads
         return mm(None, "(ran)", go.error, "error")
     if json.loads(json.dumps(mr)) != go.results:
         return mm(None, mr, go.results, "result")
-    return Comparison(None, len(ms), ms, gs, mr, go.results, k)
+    return Comparison(None, len(ms), ms, gs, mr, go.results, k, go.contents)
 
 
 def replay_both(replayer: GoReplayer, target: str, scenario: str, params: Params, schedule: Sequence[int],

@@ -28,21 +28,32 @@ class GoReplayReport:
         return bool(self.data.get("reproduced"))
 
 
-def _multiset_effect(results: list[list[Any]], threads: tuple[tuple[str, ...], ...]) -> tuple[list[Any], list[Any]]:
-    """(duplicated values, returned values) from Go's per-thread results."""
+def _multiset_effect(results: list[list[Any]], threads: tuple[tuple[str, ...], ...], contents: list[Any],
+                     given: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
+    """(duplicated, returned, lost) values on Go: from the per-thread results and what the structure still holds.
+
+    Returned: what popHead, popTail or Get handed out (Get: a Put's object; New's are negative). Duplicated: a
+    value handed out twice, or handed out and still inside. Lost: pushed or Put, never handed out, no longer inside.
+    """
     returned: list[Any] = []
     for tid, ops in enumerate(threads):
         for j, w in enumerate(ops):
-            if j < len(results[tid]) and w in ("pop", "tail"):
-                r = results[tid][j]
-                if isinstance(r, list) and len(r) == 2 and r[1] is True and r[0] is not None:
-                    returned.append(r[0])
-    dups = sorted({v for v in returned if returned.count(v) > 1})
-    return dups, returned
+            if j >= len(results[tid]):
+                continue
+            r = results[tid][j]
+            if w in ("pop", "tail") and isinstance(r, list) and len(r) == 2 and r[1] is True and r[0] is not None:
+                returned.append(r[0])
+            elif w == "get" and isinstance(r, int) and r > 0:
+                returned.append(r)
+    seen = returned + [v for v in contents if v is not None]
+    dups = sorted({v for v in seen if seen.count(v) > 1})
+    lost = [v for v in given if v not in seen]
+    return dups, returned, lost
 
 
 def go_replay(cx: Counterexample) -> GoReplayReport:
-    """Replay ``cx``'s schedule on the Go code of its variant (the reference or a Go mutant of poolqueue.go)."""
+    """Replay ``cx``'s schedule on the Go code of its variant (the reference, or a Go mutant of poolqueue.go or
+    pool.go)."""
     from model.harness import build
     from model.variants import resolve
     from properties.conformance.gomutants import GO_MUTANTS
@@ -59,7 +70,7 @@ def go_replay(cx: Counterexample) -> GoReplayReport:
         c = replay_both(g, cx.target, cx.scenario, cx.params, cx.schedule, model)
     world = build(cx.target, cx.scenario, cx.params, model)
     pushed = [v for (t, j), v in sorted(world.tokens.items()) if v is not None]
-    dups, returned = _multiset_effect(c.go_results, world.scenario.threads)
+    dups, returned, missing = _multiset_effect(c.go_results, world.scenario.threads, c.go_contents, pushed)
     # Go's final contents are the model's when every step agreed, so the model's execution of the same
     # schedule decides which property the Go run violates.
     if c.mismatch is None:
@@ -70,7 +81,6 @@ def go_replay(cx: Counterexample) -> GoReplayReport:
         props = sorted({v.prop for v in check_execution(world, k2)})
     else:
         props = []
-    missing = [v for v in pushed if v not in returned]
     reproduced = c.mismatch is None and cx.prop in props
     # The model's violating step (an index into its whole trace) as an index into the hooked steps Go reports.
     go_step = None
@@ -82,7 +92,7 @@ def go_replay(cx: Counterexample) -> GoReplayReport:
     data = {"scenario": cx.scenario, "property": cx.prop, "variant": cx.variant, "go_code": mutant or "reference",
             "reproduced": reproduced, "same_steps_and_results": c.mismatch is None,
             "first_difference": c.mismatch.to_json() if c.mismatch else None, "steps": len(c.go_steps),
-            "go_results": c.go_results, "duplicated": dups, "not_returned": missing,
+            "go_results": c.go_results, "go_contents": c.go_contents, "duplicated": dups, "not_returned": missing,
             "model_properties_violated": props, "go_steps": go_steps,
             "violating_go_step": go_step if go_step is not None and go_step >= 0 else None}
     return GoReplayReport(cx, mutant, data)
@@ -98,7 +108,7 @@ def mutant_table() -> list[dict[str, Any]]:
 
     rows: list[dict[str, Any]] = []
     for name, v in sorted(registry().items()):
-        if v.layer not in ("dequeue", "chain") or name == "reference":
+        if v.layer not in ("dequeue", "chain", "pool") or name == "reference":
             continue
         row: dict[str, Any] = {"mutant": name, "layer": v.layer, "go_mutant": name in GO_MUTANTS}
         w = v.witness

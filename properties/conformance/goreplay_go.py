@@ -1,25 +1,32 @@
 """The Go side of schedule replay (our own Go code, not Go's), kept as Python strings.
 
 - ``REWRITER_GO``: a small program built with the toolchain's go/parser,
-  go/ast and go/printer. It reads a ``poolqueue.go`` (the installed one, or a
-  Go mutant's text), a hook table (JSON) and writes an instrumented copy:
-  ``package main``; before every statement of the table (matched by its
-  printed text inside the named function) a call ``pcWait(id)`` that blocks
-  until the scheduler lets the goroutine move; after it ``pcVal(id, x)``
-  recording what the access read or wrote; a CompareAndSwap in an ``if``
-  condition becomes ``pcCAS(id, old, new, call)``. The chain's two constants
-  the model parameterises (``initSize`` and ``dequeueLimit``) become
-  variables the driver sets. A hook that matches nothing is an error (the
-  installed source changed shape), unless the table marks it optional (the
-  statements only a mutant has).
-- ``SCHED_GO``: the driver linked with the instrumented file. For each JSON
+  go/ast and go/printer. It reads a ``poolqueue.go`` or ``pool.go`` (the
+  installed one, or a Go mutant's text), a hook table (JSON) and writes an
+  instrumented copy: ``package main``; before every statement of the table
+  (matched by its printed text inside the named function) a call
+  ``pcWait(id)`` that blocks until the scheduler lets the goroutine move;
+  after it ``pcVal(id, x)`` recording what the access read or wrote; a
+  CompareAndSwap in an ``if`` condition becomes ``pcCAS(id, old, new, call)``,
+  a plain load in one ``pcV(id, x)``; a deferred call takes its step when it
+  runs. The chain's two constants the model parameterises (``initSize`` and
+  ``dequeueLimit``) become variables the driver sets. For pool.go it also
+  points the internal imports at the driver's stand-in packages
+  (``RACE_GO``, ``RTATOMIC_GO``), calls of runtime.GOMAXPROCS and indexLocal
+  at the driver's functions, and drops the declarations the runtime
+  implements (runtime_procPin, ...), which the driver defines. A hook that
+  matches nothing is an error (the installed source changed shape), unless
+  the table marks it optional (the statements only a mutant has).
+- ``SCHED_GO``: the driver linked with the instrumented files. For each JSON
   request (a scenario as per-thread operation lists, and a schedule: the
   thread chosen at each scheduling point) it starts one goroutine per thread,
-  each running its operations on a fresh poolDequeue or poolChain, and lets
-  exactly one goroutine move at a time: the one the schedule names, from one
-  hook to the next (round-robin once the schedule is exhausted, as the
-  model's kernel does). It answers with every hooked step (thread, hook id,
-  value) and each operation's result.
+  each running its operations on a fresh poolDequeue, poolChain or Pool, and
+  lets exactly one goroutine move at a time: the one the schedule names, from
+  one hook to the next (round-robin once the schedule is exhausted, as the
+  model's kernel does). A step is enabled as in the model: a pin only while
+  the goroutine's P is free, allPoolsMu only while free, a stop-the-world only
+  while no P is pinned. It answers with every hooked step (thread, hook id,
+  value), each operation's result and what the structure still holds.
 
 Only one goroutine runs between two hooks, so the recorded values are what
 the access itself saw, and the execution is exactly the interleaving named.
@@ -41,7 +48,7 @@ GO_MOD_DRIVER = f"""module {DRIVER_MODULE}
 go 1.21
 """
 
-REWRITER_GO = r"""// poolcheck schedule-replay rewriter: instruments poolqueue.go with scheduler hooks.
+REWRITER_GO = r"""// poolcheck schedule-replay rewriter: instruments poolqueue.go or pool.go with scheduler hooks.
 // Usage: rewriter SRC HOOKS.json OUT
 package main
 
@@ -72,7 +79,9 @@ type spec struct {
 	Hooks   []hook            `json:"hooks"`
 	Consts  map[string]string `json:"consts"`  // const name -> package variable that replaces its value
 	Imports map[string]string `json:"imports"` // import path -> the driver's stand-in package
-	Calls   map[string]string `json:"calls"`   // "pkg.Func" called -> the driver's stand-in function
+	Calls   map[string]string `json:"calls"`   // "pkg.Func" or "Func" called -> the driver's stand-in function
+	// Exprs: an expression on the right of an assignment (printed text) -> the expression that replaces it.
+	Exprs map[string]string `json:"exprs"`
 	// DropBodiless removes the declarations the runtime implements (linkname'd, no body): the driver
 	// defines them, driven by the scheduler.
 	DropBodiless bool `json:"drop_bodiless"`
@@ -302,16 +311,35 @@ func standIns(f *ast.File, sp spec) {
 			is.Path.Value = strconv.Quote(to)
 		}
 	}
+	hits := map[string]int{}
 	ast.Inspect(f, func(n ast.Node) bool {
-		if c, ok := n.(*ast.CallExpr); ok {
-			if sel, ok := c.Fun.(*ast.SelectorExpr); ok {
-				if to, ok := sp.Calls[render(sel)]; ok {
-					c.Fun = ast.NewIdent(to)
+		switch v := n.(type) {
+		case *ast.CallExpr:
+			if to, ok := sp.Calls[render(v.Fun)]; ok {
+				v.Fun = ast.NewIdent(to)
+				hits[to]++
+			}
+		case *ast.AssignStmt:
+			for i, rhs := range v.Rhs {
+				if to, ok := sp.Exprs[render(rhs)]; ok {
+					e, err := parser.ParseExpr(to)
+					if err != nil {
+						fail("expression %q: %v", to, err)
+					}
+					v.Rhs[i] = e
+					hits[to]++
 				}
 			}
 		}
 		return true
 	})
+	for _, m := range []map[string]string{sp.Calls, sp.Exprs} {
+		for from, to := range m {
+			if hits[to] == 0 {
+				fail("%q not found (the installed source changed shape)", from)
+			}
+		}
+	}
 	if sp.DropBodiless {
 		var keep []ast.Decl
 		for _, d := range f.Decls {
@@ -437,6 +465,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -659,6 +688,27 @@ func pcGOMAXPROCS(n int) int { return pcGomaxprocs }
 
 type noCopy struct{}
 
+// pcLocals: the length of every local array pinSlow made in this request, by its address.
+var pcLocals = map[unsafe.Pointer]int{}
+
+func pcMakeLocals(size int) []poolLocal {
+	local := make([]poolLocal, size)
+	pcLocals[unsafe.Pointer(&local[0])] = size
+	return local
+}
+
+// pcIndexLocal is indexLocal with the model's bound check (model/memory.py, INDEX): the same panic as the
+// model's P7 fault, where Go would read or write past the array.
+func pcIndexLocal(l unsafe.Pointer, i int) *poolLocal {
+	if l == nil {
+		panic(fmt.Sprintf("indexLocal(%d) on a nil local array", i))
+	}
+	if n := pcLocals[l]; i < 0 || i >= n {
+		panic(fmt.Sprintf("indexLocal(%d) past the end of a %d-element local array (%s)", i, n, pcIndexLocalLabel))
+	}
+	return indexLocal(l, i)
+}
+
 // Mutex is allPoolsMu's type: the scheduler grants the Lock step only when it is free, so Lock never waits.
 type Mutex struct{ locked bool }
 
@@ -712,6 +762,7 @@ type response struct {
 	Steps    []any   `json:"steps"`
 	Results  [][]any `json:"results"`
 	Schedule []int   `json:"schedule"`
+	Contents []any   `json:"contents"`
 	Error    string  `json:"error,omitempty"`
 }
 
@@ -775,6 +826,47 @@ func (t target) do(o op) any {
 	panic("unknown operation " + o.Op)
 }
 
+// contents: what the structure still holds once every goroutine finished, as a consumer reaches it
+// (a dequeue's slots from tail to head, a chain's dequeues from c.tail on, a Pool's private slots and
+// shared chains of local and victim up to their sizes). Read without hooks: nothing runs concurrently.
+func (t target) contents() []any {
+	out := []any{}
+	dequeue := func(d *poolDequeue) {
+		head, tail := d.unpack(d.headTail.Load())
+		for i := tail; i != head; i++ {
+			slot := &d.vals[i&uint32(len(d.vals)-1)]
+			if atomic.LoadPointer(&slot.typ) != nil {
+				out = append(out, result(*(*any)(unsafe.Pointer(slot))))
+			}
+		}
+	}
+	chain := func(c *poolChain) {
+		for d := c.tail.Load(); d != nil; d = d.next.Load() {
+			dequeue(&d.poolDequeue)
+		}
+	}
+	locals := func(l unsafe.Pointer, size uintptr) {
+		// Only as far as the array reaches (a mutant may publish a size larger than its array).
+		for i := 0; i < int(size) && i < pcLocals[l]; i++ {
+			pl := indexLocal(l, i)
+			if pl.private != nil {
+				out = append(out, result(pl.private))
+			}
+			chain(&pl.shared)
+		}
+	}
+	switch {
+	case t.d != nil:
+		dequeue(t.d)
+	case t.c != nil:
+		chain(t.c)
+	case t.p != nil:
+		locals(t.p.local, t.p.localSize)
+		locals(t.p.victim, t.p.victimSize)
+	}
+	return out
+}
+
 func worker(tid int, ops []op, t target, results [][]any) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -806,7 +898,7 @@ func newTarget(q *request) (target, string) {
 		n := len(q.Threads)
 		pcGomaxprocs, pcPinned, pcPidOf, pcNewSeq = q.Gomaxprocs, [128]bool{}, make([]int, n), make([]int, n)
 		pcPayload = map[int]int{}
-		allPools, oldPools, allPoolsMu = nil, nil, Mutex{}
+		allPools, oldPools, allPoolsMu, pcLocals = nil, nil, Mutex{}, map[unsafe.Pointer]int{}
 		p := &Pool{}
 		if q.WithNew {
 			// New's objects: goroutine g's k-th is -(1 + g + n*k) (model.pool.new_token).
@@ -911,6 +1003,9 @@ func run(q *request) (resp response) {
 		}
 	}
 	resp.Steps, resp.Results, resp.Schedule = steps, results, sched
+	if resp.Error == "" {
+		resp.Contents = t.contents()
+	}
 	return resp
 }
 

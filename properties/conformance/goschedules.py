@@ -232,7 +232,7 @@ def run_schedules(samples: int = 300, hypothesis: int = 100, seed: int = 0, mode
                       else sampled_schedules(cfg.target, cfg.scenario, cfg.params, samples, seed, model))
             label = f"{name} ({'every transition' if name in full else f'{samples} sampled'})"
             compare(label, [(cfg.target, cfg.scenario, cfg.params, s) for s in scheds], ref, model)
-        for target in ("dequeue", "chain", "pool"):
+        for target in ("dequeue", "chain", "pool") if hypothesis > 0 else ():
             for kind in ("choices", "pct"):
                 compare(f"hypothesis {target} {kind}", hypothesis_schedules(target, kind, hypothesis, seed, model),
                         ref, model)
