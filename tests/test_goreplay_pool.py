@@ -167,3 +167,21 @@ def test_replay_on_go_reproduces_a_pool_counterexample() -> None:
     assert "duplicated on Go (handed out twice, or handed out and still inside): [1]" in p.stdout
     assert "pool.go:Get: x := l.private" in p.stdout
     assert "reproduced on the real Go code: yes (every step, value and result identical to the model's)" in p.stdout
+
+
+def test_replay_on_go_puts_the_go_verdict_in_the_report(tmp_path: Path) -> None:
+    """A trace in a report folder: replay --on go saves Go's run beside it and renders the report again with a
+    section "On the real Go code"."""
+    from model.tracefile import load
+    from poolcheck import artifacts
+    folder = artifacts.save(load(ROOT / "tests" / "regressions" / "P1-get-keeps-private.json"), tmp_path)
+    assert "## On the real Go code" not in (folder / "report.md").read_text()
+    p = subprocess.run([sys.executable, "-m", "poolcheck", "replay", str(folder / "trace.json"), "--on", "go"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert p.returncode == 1, p.stderr
+    assert "report updated:" in p.stdout and (folder / "go_replay.json").is_file()
+    md = (folder / "report.md").read_text()
+    assert "## On the real Go code" in md
+    assert "- Reproduced on the real Go code: yes (every step, value and result identical to the model's)." in md
+    assert "Duplicated on Go (handed out twice, or handed out and still inside): [1]." in md
+    assert "Reproduced on the real Go code: yes" in (folder / "report.html").read_text()

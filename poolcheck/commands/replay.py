@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from model.tracefile import Counterexample, from_kernel
 from model.variants import spec_of
@@ -85,6 +86,24 @@ def run(args: argparse.Namespace) -> int:
     return finish(args, NAME, Verdict.FAIL if res.reproduced else Verdict.PASS, payload, lines)
 
 
+def _update_report(trace: Path, cx: Counterexample, d: dict[str, Any]) -> list[str]:
+    """A trace in a report folder (report.md beside it): save Go's run there and render the report again, with
+    its "On the real Go code" section."""
+    from model.tracefile import write_json_atomic
+    from poolcheck.artifacts import display_path
+    from poolcheck.report import GO_REPLAY_FILE, render_folder
+
+    folder = trace.parent
+    if not (folder / "report.md").is_file():
+        return []
+    try:
+        write_json_atomic(folder / GO_REPLAY_FILE, d)
+        render_folder(folder, cx, display_path(trace))
+    except OSError as e:
+        return [f"  (report not updated: {e})"]
+    return [f"report updated: {display_path(folder / 'report.md')} (section: On the real Go code)"]
+
+
 def _on_go(args: argparse.Namespace, cx: Counterexample) -> int:
     """--on go: the schedule on the real Go code; fail when the violation reproduces there, pass when it does not."""
     from properties.conformance.goreplay import NotReplayable
@@ -109,4 +128,5 @@ def _on_go(args: argparse.Namespace, cx: Counterexample) -> int:
     lines += [f"  the model and Go differ: {d['first_difference']}"] if d["first_difference"] else []
     lines.append(f"reproduced on the real Go code: {'yes' if d['reproduced'] else 'no'}"
                  + (" (every step, value and result identical to the model's)" if d["same_steps_and_results"] else ""))
+    lines += _update_report(Path(args.trace), cx, d)
     return finish(args, NAME, Verdict.FAIL if d["reproduced"] else Verdict.PASS, {"trace": args.trace, **d}, lines)

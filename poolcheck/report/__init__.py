@@ -17,6 +17,7 @@ alone and says so.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from poolcheck.replay import ReplayResult, replay
 from poolcheck.report.sarif import step_go_location
 from properties import catalog
 
-__all__ = ["Report", "Row", "Line", "BlockView", "Slot", "build_report", "render_folder", "compact_trace",
+__all__ = ["Report", "Row", "Line", "BlockView", "Slot", "build_report", "render_folder", "compact_trace", "GO_REPLAY_FILE",
            "thread_name", "MAX_STATE_ROWS"]
 
 # Beyond this many rows the HTML keeps the state of marked rows and the last one only.
@@ -137,6 +138,9 @@ class Report:
     notes: list[str]
     params_text: str
     trace_path: str = "trace.json"
+    # The schedule replayed on the real Go code (``poolcheck replay TRACE --on go`` saves it in the folder as
+    # go_replay.json): the data of properties.conformance.goreplay_cli.go_replay, or None if not run.
+    go: dict[str, Any] | None = None
 
     @property
     def steps(self) -> int:
@@ -153,6 +157,37 @@ class Report:
     @property
     def fix_command(self) -> str:
         return f"poolcheck replay {self.trace_path} --variant reference"
+
+    @property
+    def go_command(self) -> str:
+        return f"poolcheck replay {self.trace_path} --on go"
+
+    @property
+    def on_go(self) -> bool:
+        """Whether the schedule can run on the real Go code: Go's width, and the reference or a Go mutant."""
+        from properties.conformance.gomutants import GO_MUTANTS
+        from properties.conformance.goreplay import replayable
+        return replayable(self.cx.target, self.cx.params) is None and (
+            self.cx.variant == "reference" or self.cx.variant in GO_MUTANTS)
+
+    @property
+    def go_lines(self) -> list[str]:
+        """What the real Go code did under this schedule (empty: not replayed on Go yet)."""
+        g = self.go
+        if not g:
+            return []
+        same = " (every step, value and result identical to the model's)" if g.get("same_steps_and_results") else ""
+        out = [f"Reproduced on the real Go code: {'yes' if g.get('reproduced') else 'no'}{same}.",
+               f"Go code: {g.get('go_code')} ({g.get('go_version', 'go')}), {g.get('steps')} hooked steps."]
+        if g.get("violating_go_step") is not None:
+            out.append(f"The violation shows at Go step {g['violating_go_step']}.")
+        if g.get("duplicated"):
+            out.append(f"Duplicated on Go (handed out twice, or handed out and still inside): {g['duplicated']}.")
+        if g.get("not_returned"):
+            out.append(f"Lost on Go (never handed out, no longer inside): {g['not_returned']}.")
+        if g.get("first_difference"):
+            out.append(f"The model and Go differ: {g['first_difference']}.")
+        return out
 
     @property
     def marked_rows(self) -> list[int]:
@@ -830,6 +865,9 @@ def compact_trace(rep: Report, limit: int = 20) -> list[str]:
     return render({v})[:limit]
 
 
+GO_REPLAY_FILE = "go_replay.json"
+
+
 def render_folder(folder: Path, cx: Counterexample, trace_path: str | None = None) -> Report:
     """Write report.md and report.html for ``cx`` into ``folder`` (trace.json is already there).
 
@@ -838,6 +876,12 @@ def render_folder(folder: Path, cx: Counterexample, trace_path: str | None = Non
     from poolcheck.report import html as report_html  # they import this module for the data classes
     from poolcheck.report import md as report_md
     rep = build_report(cx, trace_path=trace_path or str(folder / "trace.json"))
+    go = folder / GO_REPLAY_FILE
+    if go.is_file():
+        try:
+            rep.go = json.loads(go.read_text())
+        except (OSError, ValueError):
+            rep.notes.append(f"{GO_REPLAY_FILE} is unreadable; run {rep.go_command} again.")
     write_text_atomic(folder / "report.md", report_md.render(rep))
     write_text_atomic(folder / "report.html", report_html.render(rep))
     return rep

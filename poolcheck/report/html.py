@@ -263,6 +263,8 @@ def render(rep: Report) -> str:
     variant_desc = (f' — {_e(rep.variant_description)}' if rep.variant_description and cx.variant != "reference"
                     else "")
     notes = "".join(f'<p class="notes">Note: {_e(n)}</p>' for n in rep.notes)
+    go = "".join(f'<p class="meta">{_e(t)}</p>' for t in rep.go_lines)
+    on_go = f"<b>On the real Go code</b>:<code>{_e(rep.go_command)}</code>" if rep.on_go else ""
     checker = (f'<p class="meta"><b>The checker says:</b> {_e(rep.message)}</p>' if rep.message != rep.headline else "")
     source = f' <span class="src">({_e(rep.source)})</span>' if rep.source else ""
     legend = ('<div class="legend">Hover or click a step (↑/↓ move). '
@@ -288,7 +290,8 @@ def render(rep: Report) -> str:
 <section><table class="lanes"><thead><tr><th class="num">step</th>{heads}</tr></thead><tbody>{body}</tbody></table></section>
 <aside>{states}{legend}
 <div class="replay"><b>Replay</b> (exit 1 while {_e(rep.prop)} is violated):<code>{_e(rep.replay_command)}</code>
-<b>Check a fix</b> (exit 0 once it holds):<code>{_e(rep.fix_command)}</code></div></aside>
+<b>Check a fix</b> (exit 0 once it holds):<code>{_e(rep.fix_command)}</code>
+{on_go}{go}</div></aside>
 </main>
 <footer>{checker}</footer>
 <script>{_JS}</script>

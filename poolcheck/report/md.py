@@ -110,12 +110,19 @@ def render(rep: Report) -> str:
         lines.append("")
         lines.extend(_state(rep.final_state))
         lines.append("")
+    if rep.go_lines:
+        lines.append("## On the real Go code")
+        lines.append("")
+        lines.extend(f"- {_cell(t)}" for t in rep.go_lines)
+        lines.append("")
     lines.append("## Replay")
     lines.append("")
     lines.append("```sh")
-    w = max(len(rep.replay_command), len(rep.fix_command)) + 2
+    w = max(len(rep.replay_command), len(rep.fix_command), len(rep.go_command) if rep.on_go else 0) + 2
     lines.append(f"{rep.replay_command:<{w}}# exit 1 while {rep.prop} is violated")
     lines.append(f"{rep.fix_command:<{w}}# exit 0 once a fix holds")
+    if rep.on_go:
+        lines.append(f"{rep.go_command:<{w}}# the same schedule on the real Go code")
     lines.append("```")
     lines.append("")
     return "\n".join(lines)

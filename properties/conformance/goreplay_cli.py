@@ -68,6 +68,7 @@ def go_replay(cx: Counterexample) -> GoReplayReport:
         raise NotReplayable(f"variant {cx.variant!r} has no Go counterpart in properties/conformance/gomutants.py")
     with GoReplayer(mutant) as g:
         c = replay_both(g, cx.target, cx.scenario, cx.params, cx.schedule, model)
+        go_version = g.env.version
     world = build(cx.target, cx.scenario, cx.params, model)
     pushed = [v for (t, j), v in sorted(world.tokens.items()) if v is not None]
     dups, returned, missing = _multiset_effect(c.go_results, world.scenario.threads, c.go_contents, pushed)
@@ -90,6 +91,7 @@ def go_replay(cx: Counterexample) -> GoReplayReport:
         go_step = sum(1 for st in c.kernel.trace[:cx.violating_step + 1] if st.label in hooked) - 1
     go_steps = [{"index": i, "thread": t, "go": label, "value": v} for i, (t, label, v) in enumerate(c.go_steps)]
     data = {"scenario": cx.scenario, "property": cx.prop, "variant": cx.variant, "go_code": mutant or "reference",
+            "go_version": go_version,
             "reproduced": reproduced, "same_steps_and_results": c.mismatch is None,
             "first_difference": c.mismatch.to_json() if c.mismatch else None, "steps": len(c.go_steps),
             "go_results": c.go_results, "go_contents": c.go_contents, "duplicated": dups, "not_returned": missing,
