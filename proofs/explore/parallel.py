@@ -15,7 +15,7 @@ sorted, so every member of an orbit has the same owner. Only the owner stores
 the state, so the orbit is stored once and the counts add up to the serial ones.
 
 Level synchronisation. Each worker expands its part of level d (the serial
-loop's checks, through ``expand_state``), keeps its own successors and sends
+loop's checks, through ``Search.expand``), keeps its own successors and sends
 the others to their owners; a worker's ids (memories, ghosts, lids, pending
 records) are its own, so a batch carries the definitions the receiver has not
 seen from that sender yet and the receiver translates them to its ids. When
@@ -36,7 +36,7 @@ serial search.
 Workers are forked (``multiprocessing`` "fork" context: the world, and a user's
 variant loaded from a file, are inherited, not pickled). Without fork (not
 Linux) the search runs serially. A compiled search core plugs in at
-``expand_state``, the one function that expands a state.
+``Search.expand``, the one function that expands a state.
 """
 
 from __future__ import annotations
@@ -52,10 +52,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from model.harness import World
-from model.memory import enabled
 from proofs.explore.goals import Goal
 from proofs.explore.local import Panic
-from proofs.explore.search import FMASK, GMASK, LMASK, LW, MMASK, MW, Footprint, Hit, Search
+from proofs.explore.search import GMASK, LMASK, LW, MMASK, MW, Hit, Search, Successor
 
 __all__ = ["ParallelSearch", "default_jobs", "owner_hasher", "field_content", "Content"]
 
@@ -135,7 +134,7 @@ class _Worker:
 
     def __init__(self, me: int, jobs: int, search: Search, native: bool = False) -> None:
         self.me, self.jobs, self.search = me, jobs, search
-        # The compiled core's expansion (proofs/native/core.py: make_expander), else expand_state.
+        # The compiled core's expansion (proofs/native/core.py: make_expander), else Search.expand.
         self.ex: Any = None
         self.width = 0
         self._ex0 = (0, 0)  # the expander's (transitions, terminal states) not counted by this worker
@@ -152,14 +151,6 @@ class _Worker:
         self.transitions = 0
         self.prefix = 0  # states this worker inherited from the serial prefix and does not count
         self._exchange(jobs)
-        sym = search.sym
-        self.group_bits = [0] * search.nthreads
-        for grp in sym.groups:
-            bits = 0
-            for p in grp:
-                bits |= FMASK << search._shifts[p]
-            for p in grp:
-                self.group_bits[p] = bits
 
     def _exchange(self, jobs: int) -> None:
         """Fresh translation tables; ids below the shared counts are the same in every worker (forked)."""
@@ -274,13 +265,15 @@ class _Worker:
         if self.ex is not None:
             return self._level_native(frontier, depth, out)
         nxt: list[Entry] = []
-        me, jobs, search, bits = self.me, self.jobs, self.search, self.group_bits
-        owner_hash, add = self.owner_hash, self.add
-        succ: list[tuple[int, int, list[int]]] = []
+        me, jobs, search = self.me, self.jobs, self.search
+        owner_hash, add, expand, index = self.owner_hash, self.add, search.expand, self.index
+        succ: list[Successor] = []
         for s, idx, fields in frontier:
             if fields is None:
                 fields = search.decode(s)[2]
-            self.transitions += expand_state(search, s, idx, fields, depth, bits, succ)
+            # ``index`` leaves out only states every owner has: this worker's own, and the serial prefix
+            # (inherited by every worker).
+            self.transitions += expand(s, idx, fields, depth, succ, index)
             for s2, t, f2 in succ:
                 dest = owner_hash(s2) % jobs if jobs > 1 else 0
                 if dest == me:
@@ -338,93 +331,6 @@ class _Worker:
                 return moves, pw, pi, mv2
             moves.append(self.contents(pi)[mv2])
             idx = pi
-
-
-def expand_state(search: Search, s: int, idx: int, fields: list[int], depth: int, group_bits: list[int],
-                 succ: list[tuple[int, int, list[int]]]) -> int:
-    """Check state ``s`` (index ``idx`` in this process) and list its canonical successors; returns transitions.
-
-    The serial loop of ``Search._run`` for one state, with successors appended
-    to ``succ`` as (state, moved position, fields) instead of entered in the
-    visited set: the
-    per-state checks, the per-step problems, races, terminal checks and G1 are
-    recorded in ``search`` exactly as there. A compiled core replaces this
-    function.
-    """
-    table = search.table
-    EFF, STARTED, NEN = table.eff, table.started, search.nen
-    group_of = search.sym.group_of
-    shifts = search._shifts
-    checks = search.checks
-    record = search._record
-    m = s & MMASK
-    g = (s >> MW) & GMASK
-    mem = search.mems[m]
-    lids = [f & LMASK for f in fields]
-    pends = [f >> LW for f in fields]
-    inflight = sum(1 for lid in lids if STARTED[lid])
-    vs = checks.cache.get(m * 64 + inflight)
-    if vs is None:
-        vs = checks.state(m, mem, inflight)
-    for v in vs:
-        record(v.prop, v.message, idx, (), depth)
-    keep_mask = ~(GMASK << MW) & ~MMASK
-    stopped = mem[0] != -1
-    moved = unfinished = transitions = 0
-    plain: list[tuple[int, Footprint]] = []
-    AM, footprint = search.am, search.footprint
-    for t in range(search.nthreads):
-        lid = lids[t]
-        eff = EFF[lid]
-        if eff is None:
-            continue
-        unfinished += 1
-        if (stopped or NEN[lid]) and not enabled(mem, eff, t):
-            continue
-        moved += 1
-        grp = group_of[t]
-        if grp is not None:
-            dup = next((p for p in grp if p < t and fields[p] == fields[t]), -1)
-            if dup >= 0:
-                for q, qfp in plain:
-                    if q == dup:
-                        plain.append((t, qfp))
-                        break
-                continue
-        ml, lid2, pend2, g2, pr, pw, fences, problems = search._step(mem, t, lid, pends[t], g, pends)
-        transitions += 1
-        if AM[lid] or pr or pw:
-            fp = footprint(lid, mem, pr, pw, fences)
-            if fp is not None:
-                plain.append((t, fp))
-        if problems:
-            for prop, msg in problems:
-                record(prop, msg, idx, (t,), depth)
-        if lid2 < 0:
-            continue
-        m2 = m if ml is None else search._mem_id(tuple(ml))
-        f2 = lid2 | (pend2 << LW)
-        nf = fields.copy()
-        nf[t] = f2
-        if grp is None:
-            s2 = (s & keep_mask & ~(FMASK << shifts[t])) | (f2 << shifts[t]) | (g2 << MW) | m2
-        else:
-            vals = sorted(nf[p] for p in grp)
-            s2 = (s & keep_mask & ~group_bits[t]) | (g2 << MW) | m2
-            for p, v2 in zip(grp, vals):
-                nf[p] = v2
-                s2 |= v2 << shifts[p]
-        succ.append((s2, t, nf))
-    if len(plain) > 1:
-        search._races(plain, mem, idx, depth)
-    if unfinished == 0:
-        search.terminal_states += 1
-        for v in checks.terminal(mem, search.ghosts[g][2]):
-            record(v.prop, v.message, idx, (), depth)
-    elif moved == 0:
-        who = ", ".join(f"T{t}" for t in range(search.nthreads) if EFF[lids[t]] is not None)
-        record("G1", f"deadlock: {who} are unfinished and none can move", idx, (), depth)
-    return transitions
 
 
 # -- the worker process ----------------------------------------------------------

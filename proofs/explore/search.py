@@ -64,12 +64,16 @@ from proofs.explore.symmetry import Symmetry
 from properties.checks import race_property
 from properties.invariants import c8_tail_advances, p5_stw_cleanup
 
-__all__ = ["Search", "SearchTooLarge", "Hit", "Ghost", "Record", "LMASK", "LW", "Footprint", "racy"]
+__all__ = ["Search", "SearchTooLarge", "Hit", "Ghost", "Record", "LMASK", "LW", "Footprint", "racy", "Successor", "Expand"]
 
 Record = tuple[int, int, str, Any, Any, int]
 """A finished operation: (tid, seq, name, arg, result, epoch at return); tid, seq -1 when threads are symmetric."""
 Ghost = tuple[Items, int, tuple[Record, ...]]
 """(abstract deque, pushes linearized, history multiset as a tuple sorted by repr)."""
+Successor = tuple[int, int, list[int]]
+"""A successor from ``Search.expand``: (packed canonical state, the moved thread's position, its fields)."""
+Expand = Callable[[int, int, list[int], int, list[Successor], dict[int, int]], int]
+"""``Search.expand``: (state, index, fields, depth, successors out, states seen) -> transitions taken."""
 
 MW, GW, LW, PW = 28, 20, 24, 16
 FW = LW + PW
@@ -266,6 +270,7 @@ class Search:
         self.initial_problems: list[tuple[str, str]] = []
         self._t0 = 0.0
         self._shifts = [BASE + i * FW for i in range(n)]
+        self.expand = self._make_expand()
 
     # -- per-lid facts ---------------------------------------------------
     def _on_new(self, lid: int) -> None:
@@ -574,6 +579,153 @@ class Search:
 
         return step
 
+    def _make_expand(self) -> Expand:
+        """``expand`` as a closure over the search's tables: the search calls it once per state.
+
+        ``expand(s, idx, fields, depth, succ, seen)`` checks state ``s``
+        (index ``idx``, at ``depth``, its per-thread ``fields`` decoded) and
+        appends its canonical successors that are not keys of ``seen`` to
+        ``succ`` as (packed state, moved position, fields), for the caller to
+        enter in its visited set (the serial search's ``_run``, a parallel
+        worker's partition: ``seen`` is that set, or any part of it); it records
+        the per-state checks, the per-step problems, races, terminal checks
+        and G1 (deadlock) in this search, and returns the transitions taken.
+        A thread whose step would mirror an identical thread's (same group,
+        same local state, lower position) is not stepped: its successor is
+        symmetric to that one's.
+        """
+        table = self.table
+        EFF, STARTED = table.eff, table.started
+        NEN, AM = self.nen, self.am
+        footprint_of = self.footprint_of
+        group_of = self.sym.group_of
+        threads = range(self.nthreads)
+        shifts = self._shifts
+        mems, mindex, mem_id = self.mems, self._mindex, self._mem_id
+        checks = self.checks
+        inv_cache = checks.cache
+        step = self._step
+        record = self._record
+        keep_mask = ~(GMASK << MW) & ~MMASK
+        # Per thread in a symmetry group: the bits of the group's fields, and their shifts.
+        group_bits = [0] * self.nthreads
+        group_shifts: list[list[int]] = [[] for _ in threads]
+        for grp0 in self.sym.groups:
+            bits = 0
+            for p in grp0:
+                bits |= FMASK << shifts[p]
+            for p in grp0:
+                group_bits[p] = bits
+                group_shifts[p] = [shifts[q] for q in grp0]
+
+        def expand(s: int, idx: int, fields: list[int], depth: int, succ: list[Successor],
+                   seen: dict[int, int]) -> int:
+            m = s & MMASK
+            g = (s >> MW) & GMASK
+            mem = mems[m]
+            # One loop, not two comprehensions (each a function call before Python 3.12: per state).
+            lids: list[int] = []
+            pends: list[int] = []
+            inflight = 0
+            for f in fields:
+                lid = f & LMASK
+                lids.append(lid)
+                pends.append(f >> LW)
+                if STARTED[lid]:
+                    inflight += 1
+            vs = inv_cache.get(m * 64 + inflight)
+            if vs is None:
+                vs = checks.state(m, mem, inflight)
+            for v in vs:
+                record(v.prop, v.message, idx, (), depth)
+            stopped = mem[0] != -1
+            moved = unfinished = transitions = 0
+            # (thread, lid, plain reads, plain writes, fences) of each step that makes a shared access;
+            # footprints are built only when some step makes a plain access (atomics alone never race).
+            plain: list[tuple[int, int, int, int, int]] = []
+            nplain = 0
+            for t in threads:
+                lid = lids[t]
+                eff = EFF[lid]
+                if eff is None:
+                    continue
+                unfinished += 1
+                if (stopped or NEN[lid]) and not enabled(mem, eff, t):
+                    continue
+                moved += 1
+                grp = group_of[t]
+                if grp is not None:
+                    # An identical thread in the same local state before t: moving t gives a
+                    # state symmetric to moving that one (its footprint is t's: race check only).
+                    f = fields[t]
+                    dup = -1
+                    for p in grp:
+                        if p >= t:
+                            break
+                        if fields[p] == f:
+                            dup = p
+                            break
+                    if dup >= 0:
+                        for e in plain:
+                            if e[0] == dup:
+                                plain.append((t, e[1], e[2], e[3], e[4]))
+                                if e[2] or e[3]:
+                                    nplain += 1
+                                break
+                        continue
+                ml, lid2, pend2, g2, pr, pw, fences, problems = step(mem, t, lid, pends[t], g, pends)
+                transitions += 1
+                if pr or pw:
+                    plain.append((t, lid, pr, pw, fences))
+                    nplain += 1
+                elif AM[lid]:
+                    plain.append((t, lid, 0, 0, fences))
+                if problems:
+                    for prop, msg in problems:
+                        record(prop, msg, idx, (t,), depth)
+                if lid2 < 0:
+                    continue
+                if ml is None:
+                    m2 = m
+                else:
+                    tup = tuple(ml)
+                    m2i = mindex.get(tup)
+                    m2 = mem_id(tup) if m2i is None else m2i
+                f2 = lid2 | (pend2 << LW)
+                if grp is None:
+                    s2 = (s & keep_mask & ~(FMASK << shifts[t])) | (f2 << shifts[t]) | (g2 << MW) | m2
+                    if s2 in seen:
+                        continue
+                    nf = fields.copy()
+                    nf[t] = f2
+                else:
+                    # Canonical order within the symmetry group: its fields sorted.
+                    vals = [f2 if p == t else fields[p] for p in grp]
+                    vals.sort()
+                    s2 = (s & keep_mask & ~group_bits[t]) | (g2 << MW) | m2
+                    for fv, sh in zip(vals, group_shifts[t]):
+                        s2 |= fv << sh
+                    if s2 in seen:
+                        continue
+                    nf = fields.copy()
+                    for p, fv in zip(grp, vals):
+                        nf[p] = fv
+                succ.append((s2, t, nf))
+            # Races: conflicting accesses (one plain, one a write) of two enabled threads' next steps.
+            if nplain and len(plain) > 1 and _overlap(plain, AM):
+                self._races([(e[0], footprint_of(e[1], mem, e[2], e[3], e[4])) for e in plain], mem, idx, depth)
+            if unfinished == 0:
+                self.terminal_states += 1
+                for v in checks.terminal(mem, self.ghosts[g][2]):
+                    record(v.prop, v.message, idx, (), depth)
+            elif moved == 0:
+                stuck = [t for t in threads if EFF[lids[t]] is not None]
+                who = ", ".join(f"T{t}" for t in stuck)
+                record("G1", f"deadlock: {who} are unfinished and none can move", idx, (), depth)
+            return transitions
+
+        return expand
+
     def _goal(self, lid: int, eff: Effect, res: Any, mem: Any) -> None:
         for goal in self._pending_goals:
             if goal.matches(eff, res, mem, self.world.params, lambda: self.table.op_effects(lid)):
@@ -638,45 +790,21 @@ class Search:
     def _run(self) -> None:
         self._t0 = t0 = time.monotonic()
         cpu0 = time.process_time()
-        table = self.table
-        EFF, STARTED = table.eff, table.started
-        NEN, AM = self.nen, self.am
-        footprint_of = self.footprint_of
-        sym = self.sym
-        group_of = sym.group_of
-        n = self.nthreads
-        threads = range(n)
-        shifts = self._shifts
-        mems, mindex = self.mems, self._mindex
-        checks = self.checks
-        inv_cache = checks.cache
-        step = self._step
+        expand = self.expand
         parent, move = self.parent, self.move
         max_states = self.max_states
-        record = self._record
-        keep_mask = ~(GMASK << MW) & ~MMASK
-        # Per thread in a symmetry group: the bits of the group's fields, and their shifts.
-        group_bits = [0] * n
-        group_shifts: list[list[int]] = [[] for _ in range(n)]
-        for grp0 in sym.groups:
-            bits = 0
-            for p in grp0:
-                bits |= FMASK << shifts[p]
-            for p in grp0:
-                group_bits[p] = bits
-                group_shifts[p] = [shifts[q] for q in grp0]
-
         m0, g0, f0 = self.initial()
-        f0 = sym.canon(f0)
+        f0 = self.sym.canon(f0)
         s0 = self.compose(m0, g0, f0)
         index: dict[int, int] = {s0: 0}
         self.index = index
         parent.append(-1)
         move.append(-1)
         for prop, msg in self.initial_problems:
-            record(prop, msg, 0, (), 0)
+            self._record(prop, msg, 0, (), 0)
         # The frontier holds (state, its index, its per-thread fields) so that nothing is decoded twice.
         frontier: list[tuple[int, int, list[int]]] = [(s0, 0, f0)]
+        succ: list[Successor] = []
         depth = 0
         transitions = 0
         last_report = t0
@@ -685,107 +813,15 @@ class Search:
             self.max_depth = depth
             nxt_frontier: list[tuple[int, int, list[int]]] = []
             for s, idx, fields in frontier:
-                m = s & MMASK
-                g = (s >> MW) & GMASK
-                mem = mems[m]
-                lids = [f & LMASK for f in fields]
-                pends = [f >> LW for f in fields]
-                inflight = 0
-                for lid in lids:
-                    if STARTED[lid]:
-                        inflight += 1
-                vs = inv_cache.get(m * 64 + inflight)
-                if vs is None:
-                    vs = checks.state(m, mem, inflight)
-                for v in vs:
-                    record(v.prop, v.message, idx, (), depth)
-                stopped = mem[0] != -1
-                moved = 0
-                unfinished = 0
-                # (thread, lid, plain reads, plain writes, fences) of each step that makes a shared access;
-                # footprints are built only when some step makes a plain access (atomics alone never race).
-                plain: list[tuple[int, int, int, int, int]] = []
-                nplain = 0
-                for t in threads:
-                    lid = lids[t]
-                    eff = EFF[lid]
-                    if eff is None:
-                        continue
-                    unfinished += 1
-                    if (stopped or NEN[lid]) and not enabled(mem, eff, t):
-                        continue
-                    moved += 1
-                    grp = group_of[t]
-                    if grp is not None:
-                        # An identical thread in the same local state before t: moving t gives a
-                        # state symmetric to moving that one (its footprint is t's: race check only).
-                        f = fields[t]
-                        dup = -1
-                        for p in grp:
-                            if p >= t:
-                                break
-                            if fields[p] == f:
-                                dup = p
-                                break
-                        if dup >= 0:
-                            for e in plain:
-                                if e[0] == dup:
-                                    plain.append((t, e[1], e[2], e[3], e[4]))
-                                    if e[2] or e[3]:
-                                        nplain += 1
-                                    break
-                            continue
-                    ml, lid2, pend2, g2, pr, pw, fences, problems = step(mem, t, lid, pends[t], g, pends)
-                    transitions += 1
-                    if pr or pw:
-                        plain.append((t, lid, pr, pw, fences))
-                        nplain += 1
-                    elif AM[lid]:
-                        plain.append((t, lid, 0, 0, fences))
-                    if problems:
-                        for prop, msg in problems:
-                            record(prop, msg, idx, (t,), depth)
-                    if lid2 < 0:
-                        continue
-                    if ml is None:
-                        m2 = m
-                    else:
-                        tup = tuple(ml)
-                        m2i = mindex.get(tup)
-                        m2 = self._mem_id(tup) if m2i is None else m2i
-                    f2 = lid2 | (pend2 << LW)
-                    if grp is None:
-                        s2 = (s & keep_mask & ~(FMASK << shifts[t])) | (f2 << shifts[t]) | (g2 << MW) | m2
-                        vals = None
-                    else:
-                        # Canonical order within the symmetry group: its fields sorted.
-                        vals = [f2 if p == t else fields[p] for p in grp]
-                        vals.sort()
-                        s2 = (s & keep_mask & ~group_bits[t]) | (g2 << MW) | m2
-                        for fv, sh in zip(vals, group_shifts[t]):
-                            s2 |= fv << sh
-                    k = len(parent)
-                    if index.setdefault(s2, k) == k:
+                transitions += expand(s, idx, fields, depth, succ, index)
+                k = len(parent)
+                for s2, t, nf in succ:
+                    if index.setdefault(s2, k) == k:  # two moves of one state may reach one successor
                         parent.append(idx)
                         move.append(t)
-                        nf = fields.copy()
-                        if grp is not None and vals is not None:
-                            for p, v2 in zip(grp, vals):
-                                nf[p] = v2
-                        else:
-                            nf[t] = f2
                         nxt_frontier.append((s2, k, nf))
-                # Races: conflicting accesses (one plain, one a write) of two enabled threads' next steps.
-                if nplain and len(plain) > 1 and _overlap(plain, AM):
-                    self._races([(e[0], footprint_of(e[1], mem, e[2], e[3], e[4])) for e in plain], mem, idx, depth)
-                if unfinished == 0:
-                    self.terminal_states += 1
-                    for v in checks.terminal(mem, self.ghosts[g][2]):
-                        record(v.prop, v.message, idx, (), depth)
-                elif moved == 0:
-                    stuck = [t for t in threads if EFF[lids[t]] is not None]
-                    who = ", ".join(f"T{t}" for t in stuck)
-                    record("G1", f"deadlock: {who} are unfinished and none can move", idx, (), depth)
+                        k += 1
+                succ.clear()
                 if max_states is not None and len(parent) >= max_states:
                     budget_hit = True
                     break
