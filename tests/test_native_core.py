@@ -9,18 +9,16 @@ the Python search with one warning line.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
+import explore_equivalence as eq
 import pytest
 
 import proofs.native as native
 from model.harness import build
 from model.params import Params
-from model.variants import Model, registry, resolve
-from poolcheck.replay import replay
-from proofs.explore import ExploreResult, explore
+from model.variants import Model, resolve
+from proofs.explore import explore
 from proofs.explore.bench_configs import BENCH_CONFIGS, by_name
 from proofs.explore.search import Search
 from proofs.native.core import omission_bound
@@ -29,56 +27,30 @@ pytestmark = [pytest.mark.explore,
               pytest.mark.skipif(not native.available(), reason="the compiled core is not built (pip install -e .)")]
 
 
-def _facts(r: ExploreResult) -> tuple[Any, ...]:
-    return (r.verdict, r.complete, r.states, r.transitions, r.max_depth, r.terminal_states, dict(r.goals),
-            sorted((v.prop, v.length, v.replayable) for v in r.violations))
+PYTHON: eq.Options = {"core": "python"}
+NATIVE: eq.Options = {"core": "native"}
 
 
-def _same(target: str, scenario: str, params: Params, model: type[Model] = Model) -> ExploreResult:
-    py = explore(target, scenario, params, model, core="python")
-    nat = explore(target, scenario, params, model, core="native")
-    assert _facts(nat) == _facts(py), (py.summary(), nat.summary())
-    return nat
-
-
-_LARGE = ("E3", "E5")
-
-
-@pytest.mark.parametrize("name", [c.name for c in BENCH_CONFIGS if c.name not in _LARGE])
+@pytest.mark.parametrize("name", [c.name for c in BENCH_CONFIGS if c.name not in eq.LARGE_BENCH])
 def test_the_native_core_matches_the_python_core_on_the_small_bench_configurations(name: str) -> None:
-    c = by_name(name)
-    r = _same(c.target, c.scenario, c.params)
+    r = eq.assert_same_on_config(name, reference=PYTHON, candidate=NATIVE)
     assert r.verdict == "pass" and r.complete and r.goals and all(r.goals.values())
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [c.name for c in BENCH_CONFIGS if c.name in _LARGE])
+@pytest.mark.parametrize("name", eq.LARGE_BENCH)
 def test_the_native_core_matches_the_python_core_on_the_large_bench_configurations(name: str) -> None:
-    c = by_name(name)
-    assert _same(c.target, c.scenario, c.params).verdict == "pass"
+    assert eq.assert_same_on_config(name, reference=PYTHON, candidate=NATIVE).verdict == "pass"
 
 
-_BIG_WITNESSES = {"chain-drop-without-cas", "chain-publish-early"}  # over 20,000 states: slow tier
-_MUTANTS = [pytest.param(n, cls, id=n, marks=[pytest.mark.slow] if n in _BIG_WITNESSES else [])
-            for n, cls in sorted(registry().items()) if getattr(cls, "witness", None) is not None]
-
-
-@pytest.mark.parametrize("name,cls", _MUTANTS)
+@pytest.mark.parametrize("name,cls", eq.MUTANT_WITNESSES)
 def test_the_native_core_matches_the_python_core_on_every_mutant_witness(name: str, cls: type[Model]) -> None:
-    target, scenario, params = cls.witness  # type: ignore[misc]
-    r = _same(target, scenario, params, cls)
-    if cls.expected:
-        assert r.verdict == "fail" and {v.prop for v in r.violations} & set(cls.expected)
+    eq.assert_same_on_witness(cls, reference=PYTHON, candidate=NATIVE)
 
 
 def test_native_counterexamples_replay_and_show_the_property() -> None:
     """Parent links and moves from the core give shortest paths that the kernel re-executes."""
-    r = explore("dequeue", "push push push | tail tail", Params(size=2), resolve("push-no-typ-check"), core="native")
-    assert {(v.prop, v.length) for v in r.violations} == {("D7", 11), ("D5", 13), ("D2", 14), ("D3", 15)}
-    for v in r.violations:
-        assert v.replayable
-        rep = replay(v.counterexample)
-        assert rep.reproduced and v.prop in {x.prop for x in rep.violations}, v.prop
+    eq.assert_counterexamples_replay(**NATIVE)
 
 
 def test_the_core_asks_python_for_a_small_fraction_of_the_transitions() -> None:
@@ -165,17 +137,7 @@ def test_an_unknown_core_is_rejected() -> None:
 
 def test_explore_command_core_native_and_python_give_the_same_json(capsys: pytest.CaptureFixture[str],
                                                                   tmp_path: Path) -> None:
-    from poolcheck.cli import main
-    argv = ["explore", "chain", "push push pop | tail tail | tail", "--init-size", "1", "--limit", "4", "--json",
-            "--out", str(tmp_path), "--jobs", "1"]
-    keys = ("verdict", "states", "transitions", "max_depth", "terminal_states", "goals")
-    got = []
-    for core in ("native", "python"):
-        rc = main(argv + ["--core", core])
-        d = json.loads(capsys.readouterr().out)
-        assert rc == 0
-        got.append({k: d[k] for k in keys})
-    assert got[0] == got[1] and got[0]["states"] == 18553
+    eq.assert_command_json_same(capsys, tmp_path, ["--jobs", "1", "--core", "native"], ["--jobs", "1", "--core", "python"])
 
 
 @pytest.mark.parametrize("extra,needle", [(["--core", "python", "--compact", "fingerprint"], "compiled core"),
@@ -234,11 +196,9 @@ def test_the_built_core_speaks_this_source_interface() -> None:
 
 def test_the_native_core_matches_the_python_core_without_the_reduction() -> None:
     """No symmetry groups, results keys: the same counts (E1 off: 460 states), and a mutant's lengths."""
-    c = by_name("E1")
-    py = explore(c.target, c.scenario, c.params, reduction=False, core="python")
-    nat = explore(c.target, c.scenario, c.params, reduction=False, core="native")
-    assert _facts(nat) == _facts(py) and nat.states == 460
+    off_py, off_nat = {**PYTHON, "reduction": False}, {**NATIVE, "reduction": False}
+    nat = eq.assert_same_on_config("E1", reference=off_py, candidate=off_nat)
+    assert nat.states == 460
     bad = resolve("push-no-typ-check")
-    py = explore("dequeue", "push push push | tail tail", Params(size=2), bad, reduction=False, core="python")
-    nat = explore("dequeue", "push push push | tail tail", Params(size=2), bad, reduction=False, core="native")
-    assert _facts(nat) == _facts(py) and nat.verdict == "fail"
+    nat = eq.assert_same("dequeue", "push push push | tail tail", Params(size=2), bad, reference=off_py, candidate=off_nat)
+    assert nat.verdict == "fail"

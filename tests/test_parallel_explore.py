@@ -13,17 +13,16 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
+import explore_equivalence as eq
 import pytest
 
 import proofs.explore.parallel as par
 from model.harness import build
 from model.params import Params
-from model.variants import Model, registry
-from poolcheck.replay import replay
-from proofs.explore import ExploreResult, explore
-from proofs.explore.bench_configs import BENCH_CONFIGS, by_name
+from model.variants import Model
+from proofs.explore import explore
+from proofs.explore.bench_configs import by_name
 from proofs.explore.goals import declared_goals
 from proofs.explore.parallel import ParallelSearch, default_jobs
 
@@ -37,16 +36,8 @@ def fork_from_the_first_level(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(par, "FORK_AT", 1)
 
 
-def _facts(r: ExploreResult) -> tuple[Any, ...]:
-    return (r.verdict, r.complete, r.states, r.transitions, r.max_depth, r.terminal_states, dict(r.goals),
-            sorted((v.prop, v.length, v.replayable) for v in r.violations))
-
-
-def _same(target: str, scenario: str, params: Params, model: type[Model] = Model) -> ExploreResult:
-    serial = explore(target, scenario, params, model)
-    parallel = explore(target, scenario, params, model, jobs=2)
-    assert _facts(parallel) == _facts(serial), (serial.summary(), parallel.summary())
-    return parallel
+SERIAL: eq.Options = {}
+JOBS_2: eq.Options = {"jobs": 2}
 
 
 _SEED_SCRIPT = textwrap.dedent("""
@@ -97,45 +88,29 @@ def test_jobs_2_matches_the_serial_search_on_the_small_bench_configurations(name
         monkeypatch.setattr(par, "_native_available", lambda: False)
     elif not par._native_available():
         pytest.skip("the compiled core is not built (pip install -e . with a C compiler)")
-    c = by_name(name)
-    r = _same(c.target, c.scenario, c.params)
+    r = eq.assert_same_on_config(name, reference=SERIAL, candidate=JOBS_2)
     assert r.verdict == "pass" and r.complete
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [c.name for c in BENCH_CONFIGS if c.name in ("E3", "E5")])
+@pytest.mark.parametrize("name", eq.LARGE_BENCH)
 def test_jobs_2_matches_the_serial_search_on_the_large_bench_configurations(name: str) -> None:
-    c = by_name(name)
-    assert _same(c.target, c.scenario, c.params).verdict == "pass"
+    assert eq.assert_same_on_config(name, reference=SERIAL, candidate=JOBS_2).verdict == "pass"
 
 
-_BIG_WITNESSES = {"chain-drop-without-cas", "chain-publish-early"}  # over 20,000 states: slow tier
-_MUTANTS = [pytest.param(n, cls, id=n, marks=[pytest.mark.slow] if n in _BIG_WITNESSES else [])
-            for n, cls in sorted(registry().items()) if getattr(cls, "witness", None) is not None]
-
-
-@pytest.mark.parametrize("name,cls", _MUTANTS)
+@pytest.mark.parametrize("name,cls", eq.MUTANT_WITNESSES)
 def test_jobs_2_matches_the_serial_search_on_every_mutant_witness(name: str, cls: type[Model]) -> None:
-    target, scenario, params = cls.witness  # type: ignore[misc]
-    r = _same(target, scenario, params, cls)
-    if cls.expected:
-        assert r.verdict == "fail" and {v.prop for v in r.violations} & set(cls.expected)
+    eq.assert_same_on_witness(cls, reference=SERIAL, candidate=JOBS_2)
 
 
 @pytest.mark.parametrize("native", [True, False])
 def test_a_parallel_counterexample_replays(native: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """The path walked back through the workers replays in the kernel and shows the property again."""
-    from model.variants import resolve
     if not native:
         monkeypatch.setattr(par, "_native_available", lambda: False)
     elif not par._native_available():
         pytest.skip("the compiled core is not built (pip install -e . with a C compiler)")
-    r = explore("dequeue", "push push push | tail tail", Params(size=2), resolve("push-no-typ-check"), jobs=2)
-    assert {(v.prop, v.length) for v in r.violations} == {("D7", 11), ("D5", 13), ("D2", 14), ("D3", 15)}
-    for v in r.violations:
-        assert v.replayable
-        rep = replay(v.counterexample)
-        assert rep.reproduced and v.prop in {x.prop for x in rep.violations}, v.prop
+    eq.assert_counterexamples_replay(**JOBS_2)
 
 
 def test_the_workers_really_forked_and_split_the_states() -> None:
@@ -152,6 +127,13 @@ def test_a_partition_that_is_not_canonical_across_processes_is_caught(monkeypatc
     serial = explore(c.target, c.scenario, c.params)
     parallel = explore(c.target, c.scenario, c.params, jobs=2)
     assert parallel.states > serial.states
+
+
+def test_the_equivalence_check_can_fail() -> None:
+    """The comparison (tests/explore_equivalence.py) is not vacuous: two runs that differ (E1 with and without the
+    reduction: 169 and 460 states) fail it."""
+    with pytest.raises(AssertionError):
+        eq.assert_same_on_config("E1", reference=SERIAL, candidate={"reduction": False})
 
 
 def test_jobs_2_with_a_state_budget_is_incomplete() -> None:
@@ -175,19 +157,7 @@ def test_jobs_must_be_positive() -> None:
 
 
 def test_explore_command_jobs_2_gives_the_same_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    import json
-
-    from poolcheck.cli import main
-    argv = ["explore", "chain", "push push pop | tail tail | tail", "--init-size", "1", "--limit", "4", "--json",
-            "--out", str(tmp_path)]
-    keys = ("verdict", "states", "transitions", "max_depth", "terminal_states", "goals")
-    got = []
-    for jobs in ("1", "2"):
-        rc = main(argv + ["--jobs", jobs])
-        d = json.loads(capsys.readouterr().out)
-        assert rc == 0
-        got.append({k: d[k] for k in keys})
-    assert got[0] == got[1] and got[0]["states"] == 18553
+    eq.assert_command_json_same(capsys, tmp_path, ["--jobs", "1"], ["--jobs", "2"])
 
 
 def test_explore_command_jobs_0_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
