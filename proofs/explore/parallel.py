@@ -581,24 +581,17 @@ class ParallelSearch(Search):
         if -1 not in moves:
             return super().concrete_schedule(moves, extra)
         sep = moves.index(-1)
-        m, g, fields = self.initial()
-        mem = self.mems[m]
+        at = self.concrete_start()
         out: list[int] = []
-        for cid in moves[:sep]:
-            f = field_of(self, self._contents[cid])
-            t = fields.index(f)  # the lowest concrete thread in that local state
-            out.append(t)
-            mem, g, fields, ok = self._concrete_step(mem, g, fields, t)
-            if not ok:
-                return out, list(range(self.nthreads))
+
+        def lowest(fields: list[int], cid: int) -> int:
+            return fields.index(field_of(self, self._contents[cid]))  # the lowest concrete thread in that local state
+
+        if not self.concrete_steps(at, moves[:sep], lowest, out):
+            return out, list(range(self.nthreads))
         perm: list[int] = []
         for cid in moves[sep + 1:]:
             f = field_of(self, self._contents[cid])
-            perm.append(next(t for t in range(self.nthreads) if fields[t] == f and t not in perm))
-        for c in extra:
-            t = perm[c]
-            out.append(t)
-            mem, g, fields, ok = self._concrete_step(mem, g, fields, t)
-            if not ok:
-                break
+            perm.append(next(t for t in range(self.nthreads) if at.fields[t] == f and t not in perm))
+        self.concrete_steps(at, extra, lambda _, c: perm[c], out)
         return out, perm

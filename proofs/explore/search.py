@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -64,7 +64,7 @@ from proofs.explore.symmetry import Symmetry
 from properties.checks import race_property
 from properties.invariants import c8_tail_advances, p5_stw_cleanup
 
-__all__ = ["Search", "SearchTooLarge", "Hit", "Ghost", "Record", "LMASK", "LW", "Footprint", "racy", "Successor", "Expand"]
+__all__ = ["Search", "SearchTooLarge", "Hit", "Ghost", "Record", "LMASK", "LW", "Footprint", "racy", "Successor", "Expand", "Concrete"]
 
 Record = tuple[int, int, str, Any, Any, int]
 """A finished operation: (tid, seq, name, arg, result, epoch at return); tid, seq -1 when threads are symmetric."""
@@ -142,6 +142,15 @@ def racy(a: Footprint, b: Footprint) -> tuple[int, bool, bool]:
     if not conflict & ~(a.first & b.first) and benign_race(a.label, b.label) is not None:
         return 0, a_first, b_first
     return conflict, a_first, b_first
+
+
+@dataclass
+class Concrete:
+    """A state of a concrete execution (threads not permuted): memory, ghost id, per-thread fields."""
+
+    mem: tuple[Any, ...]
+    g: int
+    fields: list[int]
 
 
 class SearchTooLarge(Exception):
@@ -887,23 +896,33 @@ class Search:
         permutation: perm[c] is the concrete thread at canonical position c
         (to name threads in messages).
         """
-        m, g, fields = self.initial()
-        mem = self.mems[m]
+        at = self.concrete_start()
         out: list[int] = []
-        for c in moves:
-            t = self.sym.perm(fields)[c]
-            out.append(t)
-            mem, g, fields, ok = self._concrete_step(mem, g, fields, t)
-            if not ok:
-                return out, list(range(self.nthreads))
-        perm_last = self.sym.perm(fields)
-        for c in extra:
-            t = perm_last[c]
-            out.append(t)
-            mem, g, fields, ok = self._concrete_step(mem, g, fields, t)
-            if not ok:
-                break
+        if not self.concrete_steps(at, moves, lambda fields, c: self.sym.perm(fields)[c], out):
+            return out, list(range(self.nthreads))
+        perm_last = self.sym.perm(at.fields)
+        self.concrete_steps(at, extra, lambda _, c: perm_last[c], out)
         return out, perm_last
+
+    def concrete_start(self) -> Concrete:
+        """The initial state, concrete (no symmetry applied), for ``concrete_steps``."""
+        m, g, fields = self.initial()
+        return Concrete(self.mems[m], g, fields)
+
+    def concrete_steps(self, at: Concrete, moves: Iterable[int], pick: Callable[[list[int], int], int],
+                       out: list[int]) -> bool:
+        """Run, from ``at`` (updated in place), the thread ``pick(fields, move)`` names for each move; append it to ``out``.
+
+        False as soon as a step crashes its thread (the path cannot go on); ``at`` is then the state before that step.
+        """
+        for mv in moves:
+            t = pick(at.fields, mv)
+            out.append(t)
+            mem, g, fields, ok = self._concrete_step(at.mem, at.g, at.fields, t)
+            if not ok:
+                return False
+            at.mem, at.g, at.fields = mem, g, fields
+        return True
 
     def _concrete_step(self, mem: tuple[Any, ...], g: int, fields: list[int],
                        t: int) -> tuple[tuple[Any, ...], int, list[int], bool]:
