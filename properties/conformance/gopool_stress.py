@@ -20,16 +20,13 @@ cached by content hash like the other drivers.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from properties.conformance.driver import DriverError, cache_dir
+from properties.conformance.driver import DriverError, go_build
 from properties.conformance.gosource import GoEnv, go_env, go_subprocess_env
 
 __all__ = ["STRESS_GO", "StressResult", "stress", "build_stress"]
@@ -161,30 +158,16 @@ def build_stress(mutant: str | None = None, env: GoEnv | None = None) -> Path:
             raise ValueError(f"{mutant!r} is not a Go mutant of pool.go")
         path, mutated = mutated_source(mutant, env)
         target = str(path)
-    h = hashlib.sha256("\0".join((env.version, env.goroot, env.goos, env.goarch, STRESS_GO, mutated)).encode())
-    root = cache_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    binary = root / f"pool-stress-{env.version}-{h.hexdigest()[:16]}"
-    if binary.is_file():
-        return binary
-    with tempfile.TemporaryDirectory(prefix="poolcheck-stress-") as tmp:
-        d = Path(tmp)
-        (d / "go.mod").write_text(_GO_MOD)
-        (d / "main.go").write_text(STRESS_GO)
-        cmd = [env.go, "build", "-o", str(d / "bin")]
+
+    def files(d: Path) -> dict[str, str]:
+        out = {"go.mod": _GO_MOD, "main.go": STRESS_GO}
         if mutant is not None:
-            (d / "mutant").mkdir()
-            (d / "mutant" / "pool.go").write_text(mutated)
-            (d / "overlay.json").write_text(json.dumps({"Replace": {target: str(d / "mutant" / "pool.go")}}))
-            cmd += ["-overlay", str(d / "overlay.json")]
-        p = subprocess.run(cmd + ["."], cwd=d, capture_output=True, text=True, timeout=900,
-                           env=go_subprocess_env(env.goroot, CGO_ENABLED="0", GOPROXY="off"))
-        if p.returncode != 0:
-            raise DriverError(f"building the pool stress driver failed:\n{p.stderr[-3000:]}")
-        tmp_bin = binary.with_name(binary.name + f".tmp{os.getpid()}")
-        os.replace(d / "bin", tmp_bin)
-        os.replace(tmp_bin, binary)
-    return binary
+            out["mutant/pool.go"] = mutated
+            out["overlay.json"] = json.dumps({"Replace": {target: str(d / "mutant" / "pool.go")}})
+        return out
+
+    return go_build(env, "pool-stress", (STRESS_GO, mutated), files, "pool stress driver",
+                    flags=("-overlay", "{dir}/overlay.json") if mutant is not None else ())
 
 
 def stress(procs: int, ops: int = 100_000, mutant: str | None = None, env: GoEnv | None = None) -> StressResult:

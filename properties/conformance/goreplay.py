@@ -29,12 +29,9 @@ directory.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import subprocess
 import tempfile
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +43,8 @@ from model.kernel import Kernel, ScheduleError
 from model.params import Params
 from model.pool import INDEX_LOCAL_LABEL
 from model.variants.base import Model
-from properties.conformance.driver import DriverError, cache_dir, close_process
+from properties.conformance.driver import DriverError, close_process, exchange_lines, go_build
+from properties.conformance.gocode import SERVE_GO
 from properties.conformance.goreplay_go import (
     DRIVER_MODULE,
     GO_MOD_DRIVER,
@@ -109,55 +107,9 @@ def replayable(target: str, params: Params) -> str | None:
 
 # -- building ------------------------------------------------------------
 
-_lock = threading.Lock()
-
-
-def _sha(*parts: str) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p.encode())
-        h.update(b"\0")
-    return h.hexdigest()[:16]
-
-
-def _cache_root() -> Path:
-    root = cache_dir()
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        root = Path(tempfile.gettempdir()) / "poolcheck-cache"
-        root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
-def _go_build(env: GoEnv, files: dict[str, str], binary: Path, what: str) -> Path:
-    """Build a main package made of ``files`` into ``binary`` (atomically); cached if it exists."""
-    with _lock:
-        if binary.is_file():
-            return binary
-        with tempfile.TemporaryDirectory(prefix="poolcheck-goreplay-") as tmp:
-            d = Path(tmp)
-            for name, text in files.items():
-                (d / name).parent.mkdir(parents=True, exist_ok=True)
-                (d / name).write_text(text)
-            out = d / "bin"
-            try:
-                p = subprocess.run([env.go, "build", "-o", str(out), "."], cwd=d, capture_output=True, text=True,
-                                   timeout=900, env=go_subprocess_env(env.goroot, CGO_ENABLED="0", GOPROXY="off"))
-            except subprocess.TimeoutExpired as e:
-                raise DriverError(f"building the {what} took more than 15 minutes") from e
-            if p.returncode != 0:
-                raise DriverError(f"building the {what} failed with {env.version}:\n{p.stderr[-4000:]}")
-            tmp_bin = binary.with_name(binary.name + f".tmp{os.getpid()}")
-            os.replace(out, tmp_bin)
-            os.replace(tmp_bin, binary)
-    return binary
-
-
 def _rewriter(env: GoEnv) -> Path:
-    key = _sha(env.version, env.goroot, env.goos, env.goarch, REWRITER_GO, GO_MOD_REWRITER)
-    return _go_build(env, {"go.mod": GO_MOD_REWRITER, "main.go": REWRITER_GO},
-                     _cache_root() / f"goreplay-rewriter-{env.version}-{key}", "goreplay rewriter")
+    files = {"go.mod": GO_MOD_REWRITER, "main.go": REWRITER_GO}
+    return go_build(env, "goreplay-rewriter", list(files.values()), lambda _d: files, "goreplay rewriter")
 
 
 def _hook_spec(file: str, strict: bool = True) -> str:
@@ -209,23 +161,26 @@ def build_replay_driver(mutant: str | None = None, env: GoEnv | None = None) -> 
     (gomutants.py) in place of the file it changes."""
     env = env or go_env()
     srcs = {name: sync_source(name, env) for name in _FILES.values()}
+    changed = ""
     if mutant is not None:
         from properties.conformance.gomutants import GO_MUTANTS, mutated_source
         if mutant not in GO_MUTANTS or GO_MUTANTS[mutant].file not in _FILES:
             raise NotReplayable(f"{mutant!r} is not a Go mutant of poolqueue.go or pool.go")
-        _, srcs[_FILES[GO_MUTANTS[mutant].file]] = mutated_source(mutant, env)
+        changed = _FILES[GO_MUTANTS[mutant].file]
+        _, srcs[changed] = mutated_source(mutant, env)
     hooks_go = _hooks_go()
-    key = _sha(env.version, env.goroot, env.goos, env.goarch, *srcs.values(), SCHED_GO, GO_MOD_DRIVER, REWRITER_GO,
-               RACE_GO, RTATOMIC_GO, hooks_go, *(_hook_spec(f) for f in srcs))
-    binary = _cache_root() / f"goreplay-driver-{env.version}-{key}"
-    if binary.is_file():
-        return binary
-    files = {"go.mod": GO_MOD_DRIVER, "main.go": SCHED_GO, "hooks.go": hooks_go, "race/race.go": RACE_GO,
-             "rtatomic/rtatomic.go": RTATOMIC_GO}
-    for name, text in srcs.items():
-        changed = mutant is not None and _FILES[GO_MUTANTS[mutant].file] == name
-        files[name] = instrumented_source(text, env, strict=not changed, file=name)
-    return _go_build(env, files, binary, "goreplay driver" + (f" for {mutant}" if mutant else ""))
+
+    def files(_d: Path) -> dict[str, str]:
+        out = {"go.mod": GO_MOD_DRIVER, "main.go": SCHED_GO, "serve.go": SERVE_GO, "hooks.go": hooks_go,
+               "race/race.go": RACE_GO, "rtatomic/rtatomic.go": RTATOMIC_GO}
+        for name, text in srcs.items():
+            out[name] = instrumented_source(text, env, strict=name != changed, file=name)
+        return out
+
+    # Keyed by the sources before instrumentation, so a cached driver costs no rewriter run.
+    key = [*srcs.values(), SCHED_GO, SERVE_GO, GO_MOD_DRIVER, REWRITER_GO, RACE_GO, RTATOMIC_GO, hooks_go,
+           *(_hook_spec(f) for f in srcs)]
+    return go_build(env, "goreplay-driver", key, files, "goreplay driver" + (f" for {mutant}" if mutant else ""))
 
 
 # -- running Go --------------------------------------------------------------
@@ -290,24 +245,12 @@ class GoReplayer:
 
     def run_many(self, requests: Sequence[dict[str, Any]]) -> list[GoRun]:
         """Send ``requests`` (pipelined) and return one GoRun per request."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
         out: list[GoRun] = []
-        for i in range(0, len(requests), 64):
-            chunk = requests[i:i + 64]
-            try:
-                self.proc.stdin.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in chunk))
-                self.proc.stdin.flush()
-            except OSError as e:
-                raise self._died(f"stopped reading ({e})") from None
-            for _ in chunk:
-                line = self.proc.stdout.readline()
-                if not line:
-                    raise self._died("died")
-                d = json.loads(line)
-                steps = [(int(t), LABEL_OF[int(h)], v) for t, h, v in d.get("steps") or []]
-                out.append(GoRun(steps, d.get("results") or [], d.get("schedule") or [], d.get("error") or "",
-                                 d.get("contents") or []))
-            self.runs += len(chunk)
+        for _, d in exchange_lines(self.proc, requests, 64, self._died):
+            steps = [(int(t), LABEL_OF[int(h)], v) for t, h, v in d.get("steps") or []]
+            out.append(GoRun(steps, d.get("results") or [], d.get("schedule") or [], d.get("error") or "",
+                             d.get("contents") or []))
+        self.runs += len(requests)
         return out
 
     def _died(self, what: str) -> DriverError:
