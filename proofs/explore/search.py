@@ -801,7 +801,7 @@ class Search:
         cpu0 = time.process_time()
         expand = self.expand
         parent, move = self.parent, self.move
-        max_states = self.max_states
+        max_states, progress = self.max_states, self.progress
         m0, g0, f0 = self.initial()
         f0 = self.sym.canon(f0)
         s0 = self.compose(m0, g0, f0)
@@ -823,22 +823,21 @@ class Search:
             nxt_frontier: list[tuple[int, int, list[int]]] = []
             for s, idx, fields in frontier:
                 transitions += expand(s, idx, fields, depth, succ, index)
-                k = len(parent)
                 for s2, t, nf in succ:
+                    k = len(parent)
                     if index.setdefault(s2, k) == k:  # two moves of one state may reach one successor
                         parent.append(idx)
                         move.append(t)
                         nxt_frontier.append((s2, k, nf))
-                        k += 1
                 succ.clear()
                 if max_states is not None and len(parent) >= max_states:
                     budget_hit = True
                     break
-                if self.progress is not None and (idx & 1023) == 0:
+                if progress is not None and (idx & 1023) == 0:
                     now = time.monotonic()
                     if now - last_report >= self.progress_every:
                         last_report = now
-                        self.progress({"states": len(parent), "transitions": transitions,
+                        progress({"states": len(parent), "transitions": transitions,
                                        "frontier": len(nxt_frontier) + len(frontier), "depth": depth,
                                        "seconds": now - t0, "states_per_second": len(parent) / max(now - t0, 1e-9)})
             if budget_hit:
