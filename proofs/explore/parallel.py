@@ -54,7 +54,7 @@ from typing import Any
 from model.harness import World
 from proofs.explore.goals import Goal
 from proofs.explore.local import Panic
-from proofs.explore.search import GMASK, LMASK, LW, MMASK, MW, Hit, Search, Successor
+from proofs.explore.search import GMASK, LMASK, LW, MMASK, MW, TOO_LARGE, Hit, Search, SearchTooLarge, Successor
 
 __all__ = ["ParallelSearch", "default_jobs", "owner_hasher", "field_content", "Content"]
 
@@ -424,9 +424,7 @@ class ParallelSearch(Search):
         try:
             self._run_parallel()
         except OverflowError as e:
-            from proofs.explore.search import SearchTooLarge
-            raise SearchTooLarge(f"{e}: the scenario is too large to explore exhaustively; use fewer operations "
-                                 f"or threads") from None
+            raise SearchTooLarge(f"{e}: {TOO_LARGE}") from None
 
     def _report(self, states: int, transitions: int, frontier: int, depth: int) -> None:
         if self.progress is not None:

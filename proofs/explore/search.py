@@ -48,9 +48,9 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from model.effects import ADD, ATOMIC_KINDS, CAS, LOAD, LOCK, PIN, PLAIN_KINDS, READ, STARTW, STORE, STW, WRITE, Effect
 from model.harness import World
@@ -155,6 +155,21 @@ class Concrete:
 
 class SearchTooLarge(Exception):
     """The scenario has more distinct memories or ghosts than the state encoding holds."""
+
+
+TOO_LARGE = "the scenario is too large to explore exhaustively; use fewer operations or threads"
+
+K = TypeVar("K", bound=Hashable)
+
+
+def _add(key: K, table: list[K], index: dict[K, int], limit: int, what: str) -> int:
+    """Intern a new ``key``: its id is its position in ``table``; past ``limit`` (its field's width) SearchTooLarge."""
+    i = len(table)
+    if i > limit:
+        raise SearchTooLarge(f"more than {limit:,} distinct {what}: {TOO_LARGE}")
+    index[key] = i
+    table.append(key)
+    return i
 
 
 @dataclass
@@ -284,8 +299,7 @@ class Search:
     # -- per-lid facts ---------------------------------------------------
     def _on_new(self, lid: int) -> None:
         if lid > LMASK:
-            raise SearchTooLarge(f"more than {LMASK:,} distinct thread-local states: the scenario is too large to "
-                                 f"explore exhaustively; use fewer operations or threads")
+            raise SearchTooLarge(f"more than {LMASK:,} distinct thread-local states: {TOO_LARGE}")
         t = self.table
         eff = t.eff[lid]
         cls = t.cls[lid]
@@ -373,14 +387,7 @@ class Search:
     # -- interning ---------------------------------------------------------
     def _mem_id(self, m: tuple[Any, ...]) -> int:
         i = self._mindex.get(m)
-        if i is None:
-            i = len(self.mems)
-            if i > MMASK:
-                raise SearchTooLarge(f"more than {MMASK:,} distinct memories: the scenario is too large to explore "
-                                     f"exhaustively; use fewer operations or threads")
-            self._mindex[m] = i
-            self.mems.append(m)
-        return i
+        return _add(m, self.mems, self._mindex, MMASK, "memories") if i is None else i
 
     def compose(self, m: int, g: int, fields: list[int]) -> int:
         """The packed state of (memory id, ghost id, per-thread fields); ``decode`` is its inverse."""
@@ -402,14 +409,7 @@ class Search:
 
     def _ghost_id(self, gh: Ghost) -> int:
         i = self._gindex.get(gh)
-        if i is None:
-            i = len(self.ghosts)
-            if i > GMASK:
-                raise SearchTooLarge(f"more than {GMASK:,} distinct ghost states: the scenario is too large to "
-                                     f"explore exhaustively; use fewer operations or threads")
-            self._gindex[gh] = i
-            self.ghosts.append(gh)
-        return i
+        return _add(gh, self.ghosts, self._gindex, GMASK, "ghost states") if i is None else i
 
     def _returned(self, g: int, recs: tuple[Record, ...]) -> int:
         """The ghost after adding finished operations to the history multiset (memoised).
@@ -793,8 +793,7 @@ class Search:
             else:
                 self._run()
         except OverflowError as e:
-            raise SearchTooLarge(f"{e}: the scenario is too large to explore exhaustively; use fewer operations "
-                                 f"or threads") from None
+            raise SearchTooLarge(f"{e}: {TOO_LARGE}") from None
 
     def _run(self) -> None:
         self._t0 = t0 = time.monotonic()
