@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from model_labels import non_silent_labels
 
 from model.params import Params
 from model.tracefile import load
@@ -20,21 +20,9 @@ from properties.conformance.gosource import sync_source
 pytestmark = pytest.mark.conformance
 
 ROOT = Path(__file__).resolve().parents[1]
-_EFFECTS = {"atomic_load", "atomic_store", "atomic_add", "atomic_cas", "plain_read", "plain_write"}
-
-
 def _model_shared_labels() -> set[str]:
     """Every non-silent poolqueue.go label model/poolqueue.py yields (read from its source)."""
-    tree = ast.parse((ROOT / "model" / "poolqueue.py").read_text())
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _EFFECTS:
-            if any(k.arg == "silent" and isinstance(k.value, ast.Constant) and k.value.value for k in node.keywords):
-                continue
-            for a in node.args:
-                if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.startswith("poolqueue.go:"):
-                    out.add(a.value)
-    return out
+    return non_silent_labels(ROOT / "model" / "poolqueue.py", "poolqueue.go:")
 
 
 def test_hooks_are_the_models_21_shared_accesses() -> None:

@@ -38,23 +38,13 @@ def test_pool_stress_command(tmp_path: Path) -> None:
 
 # -- schedule replay of pool.go (issue 16 part 3) ------------------------------------------------------
 
-_POOL_EFFECTS = {"atomic_load", "atomic_store", "plain_read", "plain_write", "lock", "unlock"}
-
-
 def _model_pool_labels() -> set[str]:
     """Every non-silent pool.go label model/pool.py yields (its source, and its pin/unpin label tables)."""
-    import ast
+    from model_labels import non_silent_labels
 
     from model import pool
-    tree = ast.parse((ROOT / "model" / "pool.py").read_text())
-    out: set[str] = set(pool._PIN_LABEL.values()) | set(pool._UNPIN_LABEL.values())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _POOL_EFFECTS:
-            if any(k.arg == "silent" and isinstance(k.value, ast.Constant) and k.value.value for k in node.keywords):
-                continue
-            out |= {a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
-                    and a.value.startswith("pool.go:")}
-    return out
+    return (non_silent_labels(ROOT / "model" / "pool.py", "pool.go:") | set(pool._PIN_LABEL.values())
+            | set(pool._UNPIN_LABEL.values()))
 
 
 def test_pool_hooks_are_the_models_pool_accesses() -> None:

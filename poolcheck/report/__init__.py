@@ -165,10 +165,11 @@ class Report:
     @property
     def on_go(self) -> bool:
         """Whether the schedule can run on the real Go code: Go's width, and the reference or a Go mutant."""
-        from properties.conformance.gomutants import GO_MUTANTS
-        from properties.conformance.goreplay import replayable
-        return replayable(self.cx.target, self.cx.params) is None and (
-            self.cx.variant == "reference" or self.cx.variant in GO_MUTANTS)
+        from properties.conformance.goreplay_cli import why_not_on_go
+        try:
+            return why_not_on_go(self.cx) is None
+        except VariantError:
+            return False
 
     @property
     def go_lines(self) -> list[str]:

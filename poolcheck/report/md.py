@@ -118,10 +118,11 @@ def render(rep: Report) -> str:
     lines.append("## Replay")
     lines.append("")
     lines.append("```sh")
-    w = max(len(rep.replay_command), len(rep.fix_command), len(rep.go_command) if rep.on_go else 0) + 2
+    on_go = rep.on_go
+    w = max(len(rep.replay_command), len(rep.fix_command), len(rep.go_command) if on_go else 0) + 2
     lines.append(f"{rep.replay_command:<{w}}# exit 1 while {rep.prop} is violated")
     lines.append(f"{rep.fix_command:<{w}}# exit 0 once a fix holds")
-    if rep.on_go:
+    if on_go:
         lines.append(f"{rep.go_command:<{w}}# the same schedule on the real Go code")
     lines.append("```")
     lines.append("")

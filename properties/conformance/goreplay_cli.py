@@ -11,7 +11,7 @@ from typing import Any
 
 from model.tracefile import Counterexample
 
-__all__ = ["GoReplayReport", "go_replay", "mutant_table"]
+__all__ = ["GoReplayReport", "go_replay", "why_not_on_go", "mutant_table"]
 
 
 class GoReplayReport:
@@ -29,8 +29,8 @@ class GoReplayReport:
 
 
 def _multiset_effect(results: list[list[Any]], threads: tuple[tuple[str, ...], ...], contents: list[Any],
-                     given: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
-    """(duplicated, returned, lost) values on Go: from the per-thread results and what the structure still holds.
+                     given: list[Any]) -> tuple[list[Any], list[Any]]:
+    """(duplicated, lost) values on Go: from the per-thread results and what the structure still holds.
 
     Returned: what popHead, popTail or Get handed out (Get: a Put's object; New's are negative). Duplicated: a
     value handed out twice, or handed out and still inside. Lost: pushed or Put, never handed out, no longer inside.
@@ -48,7 +48,22 @@ def _multiset_effect(results: list[list[Any]], threads: tuple[tuple[str, ...], .
     seen = returned + [v for v in contents if v is not None]
     dups = sorted({v for v in seen if seen.count(v) > 1})
     lost = [v for v in given if v not in seen]
-    return dups, returned, lost
+    return dups, lost
+
+
+def why_not_on_go(cx: Counterexample) -> str | None:
+    """Why ``cx``'s schedule cannot run on the real Go code (its width, or a variant with no Go counterpart), or
+    None if it can: the reference, or a Go mutant of gomutants.py."""
+    from model.variants import resolve
+    from properties.conformance.gomutants import GO_MUTANTS
+    from properties.conformance.goreplay import replayable
+
+    why = replayable(cx.target, cx.params)
+    if why:
+        return why
+    if cx.variant not in GO_MUTANTS and resolve(cx.variant).name != "reference":
+        return f"variant {cx.variant!r} has no Go counterpart in properties/conformance/gomutants.py"
+    return None
 
 
 def go_replay(cx: Counterexample) -> GoReplayReport:
@@ -57,21 +72,19 @@ def go_replay(cx: Counterexample) -> GoReplayReport:
     from model.harness import build
     from model.variants import resolve
     from properties.conformance.gomutants import GO_MUTANTS
-    from properties.conformance.goreplay import GoReplayer, NotReplayable, replay_both, replayable
+    from properties.conformance.goreplay import GoReplayer, NotReplayable, replay_both
 
-    why = replayable(cx.target, cx.params)
+    why = why_not_on_go(cx)
     if why:
         raise NotReplayable(why)
     model = resolve(cx.variant)
     mutant = cx.variant if cx.variant in GO_MUTANTS else None
-    if mutant is None and model.name != "reference":
-        raise NotReplayable(f"variant {cx.variant!r} has no Go counterpart in properties/conformance/gomutants.py")
     with GoReplayer(mutant) as g:
         c = replay_both(g, cx.target, cx.scenario, cx.params, cx.schedule, model)
         go_version = g.env.version
     world = build(cx.target, cx.scenario, cx.params, model)
     pushed = [v for (t, j), v in sorted(world.tokens.items()) if v is not None]
-    dups, returned, missing = _multiset_effect(c.go_results, world.scenario.threads, c.go_contents, pushed)
+    dups, missing = _multiset_effect(c.go_results, world.scenario.threads, c.go_contents, pushed)
     # Go's final contents are the model's when every step agreed, so the model's execution of the same
     # schedule decides which property the Go run violates.
     if c.mismatch is None:

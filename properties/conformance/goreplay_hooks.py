@@ -25,6 +25,7 @@ identity, ``none`` no value.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from model.harness import PAYLOAD_READ, PAYLOAD_WRITE
@@ -164,6 +165,7 @@ for _h in HOOKS:
 LABEL_OF: dict[int, str] = {h.id: h.label for h in HOOKS}
 
 
+@functools.cache
 def layer_labels(target: str) -> frozenset[str]:
     """The labels that are scheduling points when ``target``'s operations are the scenario's.
 
